@@ -1,0 +1,42 @@
+# The two commands: `make run` (a demo on http://127.0.0.1:8000/) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEV_ENV := PORTAL_MODE=development DEBUG=1
+
+.PHONY: run test lint unit messages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+messages: $(VENV)/.installed
+	$(PY) manage.py compile_catalogues
+
+run: messages
+	mkdir -p var
+	$(DEV_ENV) $(PY) manage.py migrate --no-input
+	$(DEV_ENV) $(PY) manage.py init_ca
+	@echo "Demo holders (PINs are new on every start):"
+	@$(DEV_ENV) $(PY) manage.py seed_demo
+	@echo "Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the portal and its worker)"
+	@$(DEV_ENV) $(VENV)/bin/celery -A portal worker --beat --concurrency 1 --loglevel WARNING \
+		--schedule var/celerybeat-schedule & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PORTAL_MODE=test $(VENV)/bin/mypy .
+
+unit: messages
+	$(VENV)/bin/pytest
+
+test: messages lint unit
+
+clean:
+	rm -rf var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The certificate authority's records (built in the certificate-authority issue)."""

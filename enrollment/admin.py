@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from enrollment.models import (
+    ActivationCode,
+    Consent,
+    Enrollment,
+    Holder,
+    Organisation,
+    PolicyDocument,
+)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "agb_code", "created_at"]
+    search_fields = ["name", "agb_code"]
+
+
+class ActivationCodeInline(admin.TabularInline):
+    model = ActivationCode
+    fields = ["created_at", "expires_at", "state", "failed_attempts", "used_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("PINs (the PIN itself is never shown again)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("state"))
+    def state(self, code: ActivationCode) -> str:
+        return code.state
+
+
+@admin.register(Holder)
+class HolderAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user_number", "organisation", "kind", "status", "created_at"]
+    list_filter = ["kind", "status", "organisation"]
+    search_fields = ["user_number", "display_name", "organisation__name"]
+    list_select_related = ["organisation"]
+    autocomplete_fields = ["organisation"]
+    readonly_fields = ["user_number", "status", "block_reason", "blocked_at", "created_at"]
+    fields = [
+        "display_name",
+        "kind",
+        "organisation",
+        "contact_email",
+        "allowed_networks",
+        *readonly_fields,
+    ]
+    inlines = [ActivationCodeInline]
+    actions = ["issue_pins", "block_holders", "unblock_holders"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Holder | None = None) -> list[str]:
+        # The kind decides the certificate profile; it cannot change after creation.
+        return [*self.readonly_fields, "kind"] if obj else list(self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: Holder, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        holder, pin = Holder.objects.issue(
+            display_name=obj.display_name,
+            organisation=obj.organisation,
+            contact_email=obj.contact_email,
+            kind=obj.kind,
+            allowed_networks=obj.allowed_networks,
+        )
+        obj.pk, obj.user_number = holder.pk, holder.user_number
+        request._issued_pins = [(holder, pin)]  # type: ignore[attr-defined]
+
+    def response_add(self, request: HttpRequest, obj: Holder, post_url_continue: Any = None) -> HttpResponse:
+        return self._show_pins(request, getattr(request, "_issued_pins", []))
+
+    def _show_pins(self, request: HttpRequest, issued: list[tuple[Holder, str]]) -> HttpResponse:
+        # Rendered straight into the response: a PIN never passes through messages or the session.
+        response = TemplateResponse(
+            request,
+            "admin/enrollment/issued_pins.html",
+            {
+                **self.admin_site.each_context(request),
+                "issued": issued,
+                "valid_until": timezone.now() + timedelta(days=settings.PIN_VALIDITY_DAYS),
+                "back_url": reverse("admin:enrollment_holder_changelist"),
+                "opts": self.model._meta,
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Issue a new PIN (also lifts a block)"))
+    def issue_pins(self, request: HttpRequest, queryset: QuerySet[Holder]) -> HttpResponse:
+        issued = [(holder, holder.issue_pin()) for holder in queryset.select_related("organisation")]
+        return self._show_pins(request, issued)
+
+    @admin.action(description=_("Block"))
+    def block_holders(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
+        for holder in queryset:
+            holder.block()
+        count = queryset.count()
+        self.message_user(
+            request, ngettext("%d holder blocked.", "%d holders blocked.", count) % count, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Unblock (a block for wrong PINs needs a new PIN)"))
+    def unblock_holders(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
+        count = 0
+        for holder in queryset.filter(status="blocked", block_reason="admin"):
+            holder.unblock()
+            count += 1
+        self.message_user(
+            request, ngettext("%d holder unblocked.", "%d holders unblocked.", count) % count, messages.SUCCESS
+        )
+
+
+class ConsentInline(admin.TabularInline):
+    model = Consent
+    fields = ["kind", "policy", "accepted_at", "client_address", "user_agent"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["certificate_name", "holder", "kind", "status", "created_at", "expires_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["holder__user_number", "holder__display_name", "certificate_name", "email"]
+    list_select_related = ["holder"]
+    fields = [
+        "public_id",
+        "holder",
+        "kind",
+        "certificate_name",
+        "email",
+        "status",
+        "client_address",
+        "created_at",
+        "expires_at",
+    ]
+    readonly_fields = fields
+    inlines = [ConsentInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PolicyDocument)
+class PolicyDocumentAdmin(admin.ModelAdmin):
+    list_display = ["title", "version", "published_at"]
+    actions = ["publish"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PolicyDocument | None = None) -> list[str]:
+        # People consented to a published text: it must stay exactly as they read it.
+        if obj and obj.published_at:
+            return ["version", "title", "body", "published_at"]
+        return []
+
+    @admin.action(description=_("Publish (becomes the current CP/CPS)"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[PolicyDocument]) -> None:
+        for document in queryset.filter(published_at=None):
+            document.publish()

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EnrollmentConfig(AppConfig):
+    name = "enrollment"
+    verbose_name = _("Registration")
+
+    def ready(self) -> None:
+        from enrollment import checks  # noqa: F401 - registers the system checks

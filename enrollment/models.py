@@ -1,0 +1,523 @@
+"""The registration authority's records: who may enroll, with which PIN, and what they agreed to."""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enrollment import user_numbers
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+PIN_LENGTH = 8
+CERTIFICATE_NAME_MAX_LENGTH = 7
+CERTIFICATE_NAME_PATTERN = r"^[A-Za-z0-9-]{1,7}$"
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    agb_code = models.CharField(
+        _("AGB code"),
+        max_length=8,
+        blank=True,
+        validators=[RegexValidator(r"^\d{8}$", _("An AGB code has 8 digits."))],
+        help_text=_("Optional: the organisation's 8-digit AGB code."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HolderKind(models.TextChoices):
+    PERSONAL = "personal", _("personal certificate")
+    SYSTEM = "system", _("system certificate")
+
+
+class HolderStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    BLOCKED = "blocked", _("blocked")
+
+
+class BlockReason(models.TextChoices):
+    PIN_ATTEMPTS = "pin_attempts", _("too many wrong PINs")
+    ADMIN = "admin", _("blocked by an administrator")
+
+
+def validate_networks(value: str) -> None:
+    for line in value.split():
+        try:
+            ipaddress.ip_network(line, strict=False)
+        except ValueError:
+            raise ValidationError(
+                _("%(value)s is not an IP address or range (CIDR)."), params={"value": line}
+            ) from None
+
+
+class HolderQuerySet(models.QuerySet["Holder"]):
+    def active(self) -> HolderQuerySet:
+        return self.filter(status=HolderStatus.ACTIVE)
+
+
+class HolderManager(models.Manager["Holder"]):
+    def get_queryset(self) -> HolderQuerySet:
+        return HolderQuerySet(self.model, using=self._db)
+
+    @transaction.atomic
+    def issue(
+        self,
+        *,
+        display_name: str,
+        organisation: Organisation,
+        contact_email: str,
+        kind: str = HolderKind.PERSONAL,
+        allowed_networks: str = "",
+    ) -> tuple[Holder, str]:
+        """Create a holder with a fresh user number and PIN; e-mail the number to the contact.
+
+        Returns the holder and the PIN in clear, which the caller shows once and forgets.
+        """
+        holder = self.model(
+            display_name=display_name,
+            organisation=organisation,
+            contact_email=contact_email,
+            kind=kind,
+            allowed_networks=allowed_networks,
+        )
+        holder.full_clean(exclude=["user_number"])
+        holder.save_with_new_user_number()
+        pin = holder.issue_pin()
+        transaction.on_commit(lambda: _send_user_number_mail(holder.pk))
+        return holder, pin
+
+
+def _send_user_number_mail(holder_id: int) -> None:
+    from enrollment.mail import send_user_number
+
+    send_user_number(holder_id)
+
+
+class Holder(models.Model):
+    user_number = models.CharField(_("user number"), max_length=14, unique=True, editable=False)
+    display_name = models.CharField(
+        _("name"), max_length=200, help_text=_("As it appears in the portal, e.g. “A. Janssen”.")
+    )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=HolderKind.choices, default=HolderKind.PERSONAL
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="holders", verbose_name=_("organisation")
+    )
+    contact_email = models.EmailField(
+        _("contact person's e-mail"),
+        help_text=_("The user number is sent to this address."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=HolderStatus.choices, default=HolderStatus.ACTIVE
+    )
+    block_reason = models.CharField(
+        _("reason for blocking"), max_length=20, choices=BlockReason.choices, blank=True
+    )
+    blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
+    allowed_networks = models.TextField(
+        _("allowed IP ranges"),
+        blank=True,
+        validators=[validate_networks],
+        help_text=_("System certificates only: one IP address or CIDR range per line."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = HolderManager()
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("holder")
+        verbose_name_plural = _("holders")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user_number__regex=r"^[0-9]{14}$"), name="holder_user_number_14_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.user_number})"
+
+    def clean(self) -> None:
+        if self.kind == HolderKind.PERSONAL and self.allowed_networks.strip():
+            raise ValidationError(
+                {"allowed_networks": _("Only system certificates are bound to IP ranges.")}
+            )
+
+    @property
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(line, strict=False) for line in self.allowed_networks.split()]
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.status == HolderStatus.BLOCKED
+
+    def save_with_new_user_number(self) -> None:
+        # A collision among 10^13 numbers is rare but possible; the unique index decides.
+        for _attempt in range(5):
+            self.user_number = user_numbers.generate()
+            try:
+                with transaction.atomic():
+                    self.save(force_insert=True)
+                return
+            except IntegrityError:
+                if not Holder.objects.filter(user_number=self.user_number).exists():
+                    raise
+        raise RuntimeError("could not find a free user number")
+
+    @transaction.atomic
+    def issue_pin(self) -> str:
+        """Replace any unused PIN by a new one and lift a block; returns the PIN in clear."""
+        now = timezone.now()
+        locked = Holder.objects.select_for_update().get(pk=self.pk)
+        locked.activation_codes.filter(used_at=None, revoked_at=None).update(revoked_at=now)
+        pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
+        ActivationCode.objects.create(
+            holder=locked,
+            pin_hash=make_password(pin),
+            expires_at=now + timedelta(days=settings.PIN_VALIDITY_DAYS),
+        )
+        Holder.objects.filter(pk=self.pk).update(
+            status=HolderStatus.ACTIVE, block_reason="", blocked_at=None
+        )
+        self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+        return pin
+
+    def block(self, reason: str = BlockReason.ADMIN) -> None:
+        Holder.objects.filter(pk=self.pk).update(
+            status=HolderStatus.BLOCKED, block_reason=reason, blocked_at=timezone.now()
+        )
+        self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+
+    def unblock(self) -> None:
+        """Lift an administrator's block. A block for wrong PINs needs a new PIN instead."""
+        Holder.objects.filter(pk=self.pk).update(
+            status=HolderStatus.ACTIVE, block_reason="", blocked_at=None
+        )
+        self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+
+    def similarity_subject(self) -> AbstractBaseUser | object:
+        """What Django's similarity validator compares a new password with."""
+        return _PasswordSubject(self.display_name, self.user_number, self.contact_email)
+
+
+@dataclass
+class _PasswordSubject:
+    display_name: str
+    user_number: str
+    email: str
+
+
+class PinCheck(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"  # unknown user number or wrong PIN: indistinguishable on purpose
+    BLOCKED = "blocked"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+@dataclass(frozen=True)
+class PinVerdict:
+    result: PinCheck
+    holder: Holder | None = None
+    code: ActivationCode | None = None
+
+
+# Checked against when the user number is unknown, so that both answers take equally long.
+_DUMMY_PIN_HASH = make_password("not-a-pin")
+
+
+class ActivationCodeQuerySet(models.QuerySet["ActivationCode"]):
+    def usable(self) -> ActivationCodeQuerySet:
+        return self.filter(used_at=None, revoked_at=None, expires_at__gt=timezone.now())
+
+
+class ActivationCode(models.Model):
+    """The PIN: stored as a password hash (it is short), single use, expiring."""
+
+    holder = models.ForeignKey(Holder, on_delete=models.CASCADE, related_name="activation_codes")
+    pin_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0)
+
+    objects = ActivationCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("PIN")
+        verbose_name_plural = _("PINs")
+
+    def __str__(self) -> str:
+        return f"PIN for {self.holder_id} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def state(self) -> str:
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "replaced"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "usable"
+
+    @classmethod
+    def verify(cls, user_number: str, pin: str) -> PinVerdict:
+        """Check a user number and PIN; a wrong PIN counts against the user number.
+
+        Runs in its own transaction, with the holder row locked, so that concurrent guesses
+        are counted one by one and the block after the last allowed failure cannot be raced.
+        """
+        with transaction.atomic():
+            holder = Holder.objects.select_for_update().filter(user_number=user_number).first()
+            if holder is None:
+                check_password(pin, _DUMMY_PIN_HASH)
+                return PinVerdict(PinCheck.WRONG)
+            if holder.is_blocked:
+                return PinVerdict(PinCheck.BLOCKED, holder)
+            latest = holder.activation_codes.filter(revoked_at=None).order_by("-created_at").first()
+            if latest is None or not check_password(pin, latest.pin_hash):
+                if latest is None:
+                    check_password(pin, _DUMMY_PIN_HASH)
+                    return PinVerdict(PinCheck.WRONG, holder)
+                return latest._record_failure(holder)
+            if latest.used_at is not None:
+                return PinVerdict(PinCheck.USED, holder, latest)
+            if latest.expires_at <= timezone.now():
+                return PinVerdict(PinCheck.EXPIRED, holder, latest)
+            return PinVerdict(PinCheck.OK, holder, latest)
+
+    def _record_failure(self, holder: Holder) -> PinVerdict:
+        ActivationCode.objects.filter(pk=self.pk).update(failed_attempts=F("failed_attempts") + 1)
+        self.refresh_from_db(fields=["failed_attempts"])
+        if self.failed_attempts >= settings.PIN_MAX_ATTEMPTS:
+            holder.block(BlockReason.PIN_ATTEMPTS)
+            return PinVerdict(PinCheck.BLOCKED, holder, self)
+        return PinVerdict(PinCheck.WRONG, holder, self)
+
+    def consume(self) -> bool:
+        """Mark the PIN used; False if it was used, replaced or expired meanwhile."""
+        now = timezone.now()
+        return bool(
+            ActivationCode.objects.filter(
+                pk=self.pk, used_at=None, revoked_at=None, expires_at__gt=now
+            ).update(used_at=now)
+        )
+
+
+class PolicyDocumentQuerySet(models.QuerySet["PolicyDocument"]):
+    def published(self) -> PolicyDocumentQuerySet:
+        return self.filter(published_at__isnull=False, published_at__lte=timezone.now())
+
+    def current(self) -> PolicyDocument | None:
+        return self.published().order_by("-published_at", "-pk").first()
+
+
+class PolicyDocument(models.Model):
+    """A version of the Certificate Policy / Certification Practice Statement (CP/CPS)."""
+
+    version = models.CharField(
+        _("version"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9A-Za-z.\-]+$", _("Use digits, letters, dots and dashes."))],
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), help_text=_("Plain text; blank lines separate paragraphs."))
+    published_at = models.DateTimeField(
+        _("published at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while in draft. The most recently published version is current."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PolicyDocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("CP/CPS version")
+        verbose_name_plural = _("CP/CPS versions")
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.version}"
+
+    def publish(self) -> None:
+        PolicyDocument.objects.filter(pk=self.pk, published_at=None).update(published_at=timezone.now())
+        self.refresh_from_db(fields=["published_at"])
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+
+class EnrollmentStatus(models.TextChoices):
+    READY = "ready", _("ready for installation")
+    EXPIRED = "expired", _("expired")
+
+
+class EnrollmentError(Exception):
+    """The enrollment could not be completed; ``code`` says why, for the page to explain."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    kind: str
+    client_address: str
+    user_agent: str
+
+
+class EnrollmentManager(models.Manager["Enrollment"]):
+    @transaction.atomic
+    def complete(
+        self,
+        *,
+        holder_id: int,
+        activation_code_id: int,
+        email: str,
+        certificate_name: str,
+        password_hash: str,
+        consents: list[ConsentGiven],
+        client_address: str,
+    ) -> Enrollment:
+        """Turn a finished wizard into an enrollment, consuming the PIN; all or nothing."""
+        holder = Holder.objects.select_for_update().get(pk=holder_id)
+        if holder.is_blocked:
+            raise EnrollmentError("blocked")
+        policy = PolicyDocument.objects.current()
+        if policy is None:
+            raise EnrollmentError("no_policy")
+        code = ActivationCode.objects.get(pk=activation_code_id, holder=holder)
+        if not code.consume():
+            raise EnrollmentError("pin_used")
+        if Enrollment.objects.name_taken(holder, certificate_name):
+            raise EnrollmentError("name_taken")
+        now = timezone.now()
+        enrollment = self.create(
+            holder=holder,
+            kind=holder.kind,
+            activation_code=code,
+            email=email,
+            certificate_name=certificate_name,
+            password_hash=password_hash,
+            client_address=client_address,
+            expires_at=now + timedelta(days=settings.ENROLLMENT_VALIDITY_DAYS),
+        )
+        Consent.objects.bulk_create(
+            Consent(
+                enrollment=enrollment,
+                kind=consent.kind,
+                policy=policy,
+                accepted_at=now,
+                client_address=consent.client_address,
+                user_agent=consent.user_agent[:500],
+            )
+            for consent in consents
+        )
+        return enrollment
+
+    def name_taken(self, holder: Holder, certificate_name: str) -> bool:
+        return (
+            self.filter(holder=holder, certificate_name__iexact=certificate_name)
+            .exclude(status=EnrollmentStatus.EXPIRED)
+            .exists()
+        )
+
+
+class Enrollment(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    holder = models.ForeignKey(Holder, on_delete=models.PROTECT, related_name="enrollments")
+    kind = models.CharField(_("kind"), max_length=10, choices=HolderKind.choices)
+    activation_code = models.OneToOneField(
+        ActivationCode, on_delete=models.PROTECT, related_name="enrollment"
+    )
+    email = models.EmailField(_("e-mail address"))
+    certificate_name = models.CharField(
+        _("certificate name"),
+        max_length=CERTIFICATE_NAME_MAX_LENGTH,
+        validators=[RegexValidator(CERTIFICATE_NAME_PATTERN)],
+    )
+    password_hash = models.CharField(max_length=128, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.READY
+    )
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+
+    objects = EnrollmentManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("certificate_name"),
+                "holder",
+                condition=~Q(status="expired"),
+                name="enrollment_certificate_name_unique_per_holder",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="system", password_hash="") | Q(kind="personal") & ~Q(password_hash=""),
+                name="enrollment_password_only_for_personal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_name} — {self.holder.display_name}"
+
+
+class ConsentKind(models.TextChoices):
+    CERTIFICATE_USE = "certificate_use", _("Terms of certificate use")
+    SOFTWARE = "software", _("Terms of the software")
+
+
+class Consent(models.Model):
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    policy = models.ForeignKey(PolicyDocument, on_delete=models.PROTECT, related_name="consents")
+    accepted_at = models.DateTimeField()
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "kind"], name="consent_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.policy.version})"

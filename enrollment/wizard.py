@@ -1,0 +1,335 @@
+"""The enrollment wizard: steps 2 to 6 of the seed's manual, one view per certificate kind.
+
+What the session holds, per wizard: the steps' non-secret field values, the id of the
+verified holder and PIN record, and the password's hash. Never the PIN, the captcha answer,
+the password or the CSRF token (``get_form_step_data``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_ratelimit.core import is_ratelimited
+from formtools.wizard.views import SessionWizardView
+
+from enrollment.forms import (
+    CertificateNameForm,
+    ConsentForm,
+    EmailForm,
+    PasswordForm,
+    UserDataForm,
+    VerifiedHolder,
+    WizardStepForm,
+    suggest_certificate_name,
+)
+from enrollment.models import (
+    ConsentGiven,
+    ConsentKind,
+    Enrollment,
+    EnrollmentError,
+    Holder,
+    HolderKind,
+    PolicyDocument,
+)
+from portal.client_address import client_address, ratelimit_key
+
+USER_DATA = "gebruikersgegevens"
+EMAIL = "e-mailadres"
+CERTIFICATE_NAME = "certificaatnaam"
+PASSWORD = "wachtwoord"
+CONSENT = "voorwaarden"
+
+# The seed's numbering: STAP 1 is the landing page, STAP 7 the installation.
+STEP_NUMBERS = {USER_DATA: 2, EMAIL: 3, CERTIFICATE_NAME: 4, PASSWORD: 5, CONSENT: 6}
+TOTAL_STEPS = 7
+PROGRESS = [
+    (1, "choice", gettext_lazy("Choice of certificate")),
+    (2, USER_DATA, gettext_lazy("User data")),
+    (3, EMAIL, gettext_lazy("E-mail address")),
+    (4, CERTIFICATE_NAME, gettext_lazy("Certificate name")),
+    (5, PASSWORD, gettext_lazy("Password")),
+    (6, CONSENT, gettext_lazy("Terms")),
+    (7, "installation", gettext_lazy("Installation")),
+]
+STEP_TITLES = {key: title for _n, key, title in PROGRESS}
+
+FORMS = [
+    (USER_DATA, UserDataForm),
+    (EMAIL, EmailForm),
+    (CERTIFICATE_NAME, CertificateNameForm),
+    (PASSWORD, PasswordForm),
+    (CONSENT, ConsentForm),
+]
+
+SESSION_ENROLLMENTS = "enrollments"
+USER_DATA_RATE_GROUP = "enrollment.user-data"
+
+
+def _is_personal(wizard: EnrollmentWizard) -> bool:
+    return wizard.kind == HolderKind.PERSONAL
+
+
+class EnrollmentWizard(SessionWizardView):
+    kind: str = HolderKind.PERSONAL
+    form_list = FORMS
+    condition_dict = {PASSWORD: _is_personal}
+    template_name = "enrollment/wizard.html"
+
+    def get_prefix(self, request: HttpRequest, *args: Any, **kwargs: Any) -> str:
+        return f"enroll_{self.kind}"
+
+    # --- What the session keeps -----------------------------------------------------------
+
+    @property
+    def verified(self) -> VerifiedHolder | None:
+        data = self.storage.extra_data.get("verified")
+        return VerifiedHolder(**data) if data else None
+
+    @property
+    def holder(self) -> Holder | None:
+        if not hasattr(self, "_holder"):
+            verified = self.verified
+            self._holder = Holder.objects.filter(pk=verified.holder_id).first() if verified else None
+        return self._holder
+
+    def get_form_step_data(self, form: WizardStepForm) -> MultiValueDict[str, Any]:
+        secret_keys = {form.add_prefix(name) for name in form.secret_fields}
+        kept: MultiValueDict[str, Any] = MultiValueDict()
+        prefix = form.add_prefix("")
+        for key, values in form.data.lists():
+            # Multi-widget fields (the captcha) post as name_0, name_1.
+            base = key.rsplit("_", 1)[0] if key[-2:] in ("_0", "_1") else key
+            if key.startswith(prefix) and key not in secret_keys and base not in secret_keys:
+                kept.setlist(key, values)
+        return kept
+
+    def process_step(self, form: WizardStepForm) -> MultiValueDict[str, Any]:
+        if isinstance(form, UserDataForm) and form.verdict is not None:
+            if self.verified and self.verified.holder_id != form.verified_holder().holder_id:
+                # Another user number: nothing typed for the previous holder carries over.
+                self.storage.extra_data.pop("password_hash", None)
+            self.storage.extra_data["verified"] = form.verified_holder().__dict__
+            self.__dict__.pop("_holder", None)
+        elif isinstance(form, PasswordForm) and "password" in form.cleaned_data:
+            # Hashed the moment it is valid; the clear text goes no further than this request.
+            self.storage.extra_data["password_hash"] = make_password(form.cleaned_data["password"])
+        return self.get_form_step_data(form)
+
+    # --- Building forms -------------------------------------------------------------------
+
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        step = step or self.steps.current
+        revalidating = getattr(self, "_revalidating", False)
+        if step == USER_DATA:
+            return {"kind": self.kind, "verified": self.verified if revalidating else None}
+        if step == PASSWORD:
+            return {
+                "holder": self.holder,
+                "already_set": revalidating and bool(self.storage.extra_data.get("password_hash")),
+            }
+        return {"holder": self.holder}
+
+    def get_form_initial(self, step: str) -> dict[str, Any]:
+        if step == CERTIFICATE_NAME and self.holder is not None:
+            return {"certificate_name": suggest_certificate_name(self.holder, timezone.localdate())}
+        return {}
+
+    def get_form(self, step: str | None = None, data: Any = None, files: Any = None) -> Any:
+        form = super().get_form(step, data, files)
+        submitted = data is not None and data is self.request.POST
+        if data is None or submitted or getattr(self, "_revalidating", False):
+            return form
+        # Showing a step again (Back, or the next step after one was completed): show what was
+        # typed as initial values, not as a submission, so no errors appear before posting.
+        initial = {
+            name: form[name].data for name in form.fields if name not in form.secret_fields
+        }
+        step = step or self.steps.current
+        form_class = self.get_form_list()[step]
+        return form_class(**self.get_form_kwargs(step), prefix=form.prefix, initial=initial)
+
+    # --- Requests -------------------------------------------------------------------------
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A reload or a language switch resumes the wizard; "?opnieuw" starts it afresh.
+        if "opnieuw" in request.GET or self.storage.current_step is None:
+            return super().get(request, *args, **kwargs)
+        if self.storage.current_step not in self.get_form_list():
+            return super().get(request, *args, **kwargs)
+        return self.render(
+            self.get_form(
+                data=self.storage.get_step_data(self.steps.current),
+                files=self.storage.get_step_files(self.steps.current),
+            )
+        )
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        steps = list(self.get_form_list())
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto is not None:
+            current = self.storage.current_step
+            if goto not in steps or current not in steps or steps.index(goto) >= steps.index(current):
+                return self._bad_request(_("That step does not exist in this form."))
+            return self.render_goto_step(goto)
+
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted_step is None:
+            return self._bad_request(_("This form was not sent completely. Start again."))
+        if posted_step not in steps:
+            return self._bad_request(_("That step does not exist in this form."))
+        if self.storage.current_step is None and posted_step != steps[0]:
+            return self._restart(_("Your session has expired. Please start again."))
+        missing = next(
+            (s for s in steps[: steps.index(posted_step)] if self.storage.get_step_data(s) is None),
+            None,
+        )
+        if missing is not None or (posted_step != steps[0] and self.holder is None):
+            return self._restart(_("Complete the steps in order. Please start again."))
+
+        if posted_step == USER_DATA and is_ratelimited(
+            self.request,
+            group=USER_DATA_RATE_GROUP,
+            key=ratelimit_key,
+            rate=self._user_data_rate(),
+            increment=True,
+        ):
+            self.storage.current_step = USER_DATA
+            form = self.get_form(USER_DATA)
+            form.add_error(
+                None,
+                _("Too many attempts from your address. Wait a few minutes and try again."),
+            )
+            response = self.render(form)
+            response.status_code = 429
+            return response
+        return super().post(*args, **kwargs)
+
+    @staticmethod
+    def _user_data_rate() -> str:
+        from django.conf import settings
+
+        return settings.USER_DATA_RATE_LIMIT
+
+    def _restart(self, message: str) -> HttpResponse:
+        self.storage.reset()
+        self.storage.current_step = self.steps.first
+        self.__dict__.pop("_holder", None)
+        form = self.get_form(self.steps.first)
+        return self.render(form, restart_message=message)
+
+    def _bad_request(self, message: str) -> HttpResponse:
+        return HttpResponseBadRequest(
+            render_to_string(
+                "400.html", {"message": message, "restart_url": self.request.path}, self.request
+            )
+        )
+
+    # --- The end --------------------------------------------------------------------------
+
+    def render_done(self, form: Any, **kwargs: Any) -> HttpResponse:
+        # Re-validate every stored step without asking again for secrets (see the forms).
+        self._revalidating = True
+        final_forms = {}
+        for step in self.get_form_list():
+            step_form = self.get_form(
+                step=step,
+                data=self.storage.get_step_data(step),
+                files=self.storage.get_step_files(step),
+            )
+            if not step_form.is_valid():
+                self._revalidating = False
+                return self.render_revalidation_failure(step, step_form, **kwargs)
+            final_forms[step] = step_form
+        self._revalidating = False
+        return self.done(list(final_forms.values()), form_dict=final_forms, **kwargs)
+
+    def done(self, form_list: Any, form_dict: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        verified = self.verified
+        assert verified is not None
+        address = client_address(self.request)
+        user_agent = self.request.META.get("HTTP_USER_AGENT", "")
+        try:
+            enrollment = Enrollment.objects.complete(
+                holder_id=verified.holder_id,
+                activation_code_id=verified.activation_code_id,
+                email=form_dict[EMAIL].cleaned_data["email"],
+                certificate_name=form_dict[CERTIFICATE_NAME].cleaned_data["certificate_name"],
+                password_hash=self.storage.extra_data.get("password_hash", "")
+                if self.kind == HolderKind.PERSONAL
+                else "",
+                consents=[
+                    ConsentGiven(kind, address, user_agent)
+                    for kind in (ConsentKind.CERTIFICATE_USE, ConsentKind.SOFTWARE)
+                ],
+                client_address=address,
+            )
+        except (EnrollmentError, IntegrityError) as exc:
+            code = exc.code if isinstance(exc, EnrollmentError) else "name_taken"
+            return self._done_failed(code)
+        self.storage.reset()
+        known = self.request.session.get(SESSION_ENROLLMENTS, [])
+        self.request.session[SESSION_ENROLLMENTS] = [*known[-9:], str(enrollment.public_id)]
+        return redirect("enrollment:installation", public_id=enrollment.public_id)
+
+    def _done_failed(self, code: str) -> HttpResponse:
+        if code == "name_taken":
+            self.storage.current_step = CERTIFICATE_NAME
+            form = self.get_form(CERTIFICATE_NAME, data=self.storage.get_step_data(CERTIFICATE_NAME))
+            form.is_valid()
+            return self.render(form)
+        if code == "no_policy":
+            form = self.get_form(CONSENT)
+            form.add_error(
+                None,
+                _("The certificate policy is not available right now. Try again later."),
+            )
+            return self.render(form)
+        messages = {
+            "pin_used": _(
+                "This PIN has already been used to request a certificate. Ask your contact "
+                "person for a new PIN."
+            ),
+            "blocked": _("This user number is blocked. Contact your contact person."),
+        }
+        return self._restart(messages.get(code, _("Please start again.")))
+
+    # --- Rendering ------------------------------------------------------------------------
+
+    def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        step = self.steps.current
+        steps = list(self.get_form_list())
+        context.update(
+            kind=self.kind,
+            step_name=step,
+            step_number=STEP_NUMBERS[step],
+            total_steps=TOTAL_STEPS,
+            step_title=STEP_TITLES[step],
+            progress=[
+                {
+                    "number": number,
+                    "title": title,
+                    "current": key == step,
+                    "skipped": key == PASSWORD and PASSWORD not in steps,
+                    "done": number < STEP_NUMBERS[step],
+                }
+                for number, key, title in PROGRESS
+            ],
+            holder=self.holder,
+            policy=PolicyDocument.objects.current() if step == CONSENT else None,
+            is_first_step=step == steps[0],
+            previous_step=steps[steps.index(step) - 1] if step != steps[0] else None,
+        )
+        return context
+
+    def get_template_names(self) -> list[str]:
+        return [f"enrollment/steps/{self.steps.current}.html"]

@@ -1,0 +1,33 @@
+"""The Celery application shared by the web tier (which only queues) and the workers."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # A task is acknowledged only when it finished, and requeued if its worker died, so a
+    # SIGKILLed worker loses nothing; tasks are idempotent so a redelivery is harmless.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={
+        # Longer than the longest task, or Redis redelivers a task that is still running.
+        "visibility_timeout": 3600,
+        "socket_timeout": 3,
+        "socket_connect_timeout": 3,
+        **app.conf.get("broker_transport_options", {}),
+    },
+    # Publishing from a web request must fail fast when the broker is down; the sweep
+    # re-queues what could not be published.
+    broker_connection_timeout=3,
+    broker_connection_max_retries=0,
+    task_publish_retry=False,
+)
+app.autodiscover_tasks()
