@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 messages: $(VENV)/.installed
-	$(PY) manage.py compile_catalogues
+	PORTAL_MODE=development $(PY) manage.py compile_catalogues
 
 run: messages
 	mkdir -p var

@@ -31,7 +31,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 class ActivationCodeInline(admin.TabularInline):
     model = ActivationCode
-    fields = ["created_at", "expires_at", "state", "failed_attempts", "used_at"]
+    fields = ("created_at", "expires_at", "state", "failed_attempts", "used_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -45,6 +45,9 @@ class ActivationCodeInline(admin.TabularInline):
         return code.state
 
 
+HOLDER_READONLY_FIELDS = ["user_number", "status", "block_reason", "blocked_at", "created_at"]
+
+
 @admin.register(Holder)
 class HolderAdmin(admin.ModelAdmin):
     list_display = ["display_name", "user_number", "organisation", "kind", "status", "created_at"]
@@ -52,21 +55,21 @@ class HolderAdmin(admin.ModelAdmin):
     search_fields = ["user_number", "display_name", "organisation__name"]
     list_select_related = ["organisation"]
     autocomplete_fields = ["organisation"]
-    readonly_fields = ["user_number", "status", "block_reason", "blocked_at", "created_at"]
+    readonly_fields = HOLDER_READONLY_FIELDS
     fields = [
         "display_name",
         "kind",
         "organisation",
         "contact_email",
         "allowed_networks",
-        *readonly_fields,
+        *HOLDER_READONLY_FIELDS,
     ]
     inlines = [ActivationCodeInline]
     actions = ["issue_pins", "block_holders", "unblock_holders"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Holder | None = None) -> list[str]:
         # The kind decides the certificate profile; it cannot change after creation.
-        return [*self.readonly_fields, "kind"] if obj else list(self.readonly_fields)
+        return [*HOLDER_READONLY_FIELDS, "kind"] if obj else HOLDER_READONLY_FIELDS
 
     def save_model(self, request: HttpRequest, obj: Holder, form: Any, change: bool) -> None:
         if change:
@@ -82,7 +85,9 @@ class HolderAdmin(admin.ModelAdmin):
         obj.pk, obj.user_number = holder.pk, holder.user_number
         request._issued_pins = [(holder, pin)]  # type: ignore[attr-defined]
 
-    def response_add(self, request: HttpRequest, obj: Holder, post_url_continue: Any = None) -> HttpResponse:
+    def response_add(
+        self, request: HttpRequest, obj: Holder, post_url_continue: Any = None
+    ) -> HttpResponse:
         return self._show_pins(request, getattr(request, "_issued_pins", []))
 
     def _show_pins(self, request: HttpRequest, issued: list[tuple[Holder, str]]) -> HttpResponse:
@@ -103,7 +108,9 @@ class HolderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Issue a new PIN (also lifts a block)"))
     def issue_pins(self, request: HttpRequest, queryset: QuerySet[Holder]) -> HttpResponse:
-        issued = [(holder, holder.issue_pin()) for holder in queryset.select_related("organisation")]
+        issued = [
+            (holder, holder.issue_pin()) for holder in queryset.select_related("organisation")
+        ]
         return self._show_pins(request, issued)
 
     @admin.action(description=_("Block"))
@@ -112,7 +119,9 @@ class HolderAdmin(admin.ModelAdmin):
             holder.block()
         count = queryset.count()
         self.message_user(
-            request, ngettext("%d holder blocked.", "%d holders blocked.", count) % count, messages.SUCCESS
+            request,
+            ngettext("%d holder blocked.", "%d holders blocked.", count) % count,
+            messages.SUCCESS,
         )
 
     @admin.action(description=_("Unblock (a block for wrong PINs needs a new PIN)"))
@@ -122,13 +131,15 @@ class HolderAdmin(admin.ModelAdmin):
             holder.unblock()
             count += 1
         self.message_user(
-            request, ngettext("%d holder unblocked.", "%d holders unblocked.", count) % count, messages.SUCCESS
+            request,
+            ngettext("%d holder unblocked.", "%d holders unblocked.", count) % count,
+            messages.SUCCESS,
         )
 
 
 class ConsentInline(admin.TabularInline):
     model = Consent
-    fields = ["kind", "policy", "accepted_at", "client_address", "user_agent"]
+    fields = ("kind", "policy", "accepted_at", "client_address", "user_agent")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -143,7 +154,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["holder__user_number", "holder__display_name", "certificate_name", "email"]
     list_select_related = ["holder"]
-    fields = [
+    fields = (
         "public_id",
         "holder",
         "kind",
@@ -153,7 +164,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "client_address",
         "created_at",
         "expires_at",
-    ]
+    )
     readonly_fields = fields
     inlines = [ConsentInline]
 
@@ -166,7 +177,9 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
     list_display = ["title", "version", "published_at"]
     actions = ["publish"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: PolicyDocument | None = None) -> list[str]:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: PolicyDocument | None = None
+    ) -> list[str]:
         # People consented to a published text: it must stay exactly as they read it.
         if obj and obj.published_at:
             return ["version", "title", "body", "published_at"]

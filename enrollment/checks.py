@@ -18,7 +18,7 @@ def policy_published(app_configs: Any, **kwargs: Any) -> list[Warning]:
     return [
         Warning(
             "No CP/CPS version is published, so no enrollment can be completed.",
-            hint="Publish one under Admin › CP/CPS versions, or run `manage.py seed_demo`.",
+            hint="Publish one under Admin > CP/CPS versions, or run `manage.py seed_demo`.",
             id="enrollment.W001",
         )
     ]

@@ -41,6 +41,10 @@ class WizardStepForm(forms.Form):
 
     secret_fields: ClassVar[tuple[str, ...]] = ()
 
+    def __init__(self, *args: Any, holder: Holder | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.holder = holder
+
 
 @dataclass(frozen=True)
 class VerifiedHolder:
@@ -65,7 +69,14 @@ class UserDataForm(WizardStepForm):
         strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "one-time-code"}),
     )
-    captcha = CaptchaField(label=_("Copy the digits in the image below"))
+    captcha = CaptchaField(
+        label=_("Copy the digits in the image below"),
+        error_messages={
+            "invalid": _("The digits do not match the image. Copy the new digits."),
+            "required": _("Copy the digits in the image."),
+            "incomplete": _("Copy the digits in the image."),
+        },
+    )
 
     def __init__(
         self, *args: Any, kind: str, verified: VerifiedHolder | None = None, **kwargs: Any
@@ -121,7 +132,8 @@ class UserDataForm(WizardStepForm):
             )
         if verdict.result is PinCheck.EXPIRED:
             raise ValidationError(
-                _("This PIN has expired. Ask your contact person for a new PIN."), code="pin_expired"
+                _("This PIN has expired. Ask your contact person for a new PIN."),
+                code="pin_expired",
             )
         if verdict.result is PinCheck.USED:
             raise ValidationError(
@@ -152,7 +164,11 @@ class UserDataForm(WizardStepForm):
     def _revalidate(self, user_number: str) -> None:
         assert self.verified is not None
         holder = Holder.objects.filter(pk=self.verified.holder_id).first()
-        if holder is None or holder.user_number != user_number or user_number != self.verified.user_number:
+        if (
+            holder is None
+            or holder.user_number != user_number
+            or user_number != self.verified.user_number
+        ):
             raise ValidationError(_("Enter your user data again."), code="stale")
         if holder.is_blocked:
             raise ValidationError(
@@ -180,10 +196,6 @@ class EmailForm(WizardStepForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-
-    def __init__(self, *args: Any, holder: Holder | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.holder = holder
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -214,14 +226,12 @@ class CertificateNameForm(WizardStepForm):
         max_length=CERTIFICATE_NAME_MAX_LENGTH,
         help_text=_("Maximum 7 characters: letters, digits and the hyphen (-)."),
         error_messages={
-            "max_length": _("A certificate name has at most 7 characters (you typed %(show_value)d)."),
+            "max_length": _(
+                "A certificate name has at most 7 characters (you typed %(show_value)d)."
+            ),
         },
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-
-    def __init__(self, *args: Any, holder: Holder | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.holder = holder
 
     def clean_certificate_name(self) -> str:
         name: str = self.cleaned_data["certificate_name"].strip()
@@ -294,11 +304,8 @@ class PasswordForm(WizardStepForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(
-        self, *args: Any, holder: Holder | None = None, already_set: bool = False, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, already_set: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.holder = holder
         if already_set:
             # Re-validation at the end: only the hash was kept, and it was valid when made.
             self.fields.clear()
@@ -306,8 +313,8 @@ class PasswordForm(WizardStepForm):
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
         check_password_rule(password)
-        subject = self.holder.similarity_subject() if self.holder else None
-        password_validation.validate_password(password, user=subject)
+        # Django's validators compare with the holder's name and user number (see settings).
+        password_validation.validate_password(password, user=self.holder)  # type: ignore[arg-type]
         return password
 
     def clean(self) -> dict[str, Any]:

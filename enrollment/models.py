@@ -8,7 +8,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -21,9 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enrollment import user_numbers
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
 
 PIN_LENGTH = 8
 CERTIFICATE_NAME_MAX_LENGTH = 7
@@ -127,7 +123,10 @@ class Holder(models.Model):
         _("kind"), max_length=10, choices=HolderKind.choices, default=HolderKind.PERSONAL
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="holders", verbose_name=_("organisation")
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="holders",
+        verbose_name=_("organisation"),
     )
     contact_email = models.EmailField(
         _("contact person's e-mail"),
@@ -220,17 +219,6 @@ class Holder(models.Model):
             status=HolderStatus.ACTIVE, block_reason="", blocked_at=None
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
-
-    def similarity_subject(self) -> AbstractBaseUser | object:
-        """What Django's similarity validator compares a new password with."""
-        return _PasswordSubject(self.display_name, self.user_number, self.contact_email)
-
-
-@dataclass
-class _PasswordSubject:
-    display_name: str
-    user_number: str
-    email: str
 
 
 class PinCheck(enum.Enum):
@@ -347,7 +335,9 @@ class PolicyDocument(models.Model):
         _("version"),
         max_length=20,
         unique=True,
-        validators=[RegexValidator(r"^[0-9A-Za-z.\-]+$", _("Use digits, letters, dots and dashes."))],
+        validators=[
+            RegexValidator(r"^[0-9A-Za-z.\-]+$", _("Use digits, letters, dots and dashes."))
+        ],
     )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), help_text=_("Plain text; blank lines separate paragraphs."))
@@ -370,7 +360,9 @@ class PolicyDocument(models.Model):
         return f"{self.title} {self.version}"
 
     def publish(self) -> None:
-        PolicyDocument.objects.filter(pk=self.pk, published_at=None).update(published_at=timezone.now())
+        PolicyDocument.objects.filter(pk=self.pk, published_at=None).update(
+            published_at=timezone.now()
+        )
         self.refresh_from_db(fields=["published_at"])
 
     @property
@@ -490,7 +482,8 @@ class Enrollment(models.Model):
                 name="enrollment_certificate_name_unique_per_holder",
             ),
             models.CheckConstraint(
-                condition=Q(kind="system", password_hash="") | Q(kind="personal") & ~Q(password_hash=""),
+                condition=Q(kind="system", password_hash="")
+                | Q(kind="personal") & ~Q(password_hash=""),
                 name="enrollment_password_only_for_personal",
             ),
         ]

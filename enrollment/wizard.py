@@ -7,11 +7,11 @@ the password or the CSRF token (``get_form_step_data``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -45,7 +45,7 @@ from portal.client_address import client_address, ratelimit_key
 USER_DATA = "gebruikersgegevens"
 EMAIL = "e-mailadres"
 CERTIFICATE_NAME = "certificaatnaam"
-PASSWORD = "wachtwoord"
+PASSWORD = "wachtwoord"  # noqa: S105 - a step name, not a secret
 CONSENT = "voorwaarden"
 
 # The seed's numbering: STAP 1 is the landing page, STAP 7 the installation.
@@ -98,14 +98,16 @@ class EnrollmentWizard(SessionWizardView):
     def holder(self) -> Holder | None:
         if not hasattr(self, "_holder"):
             verified = self.verified
-            self._holder = Holder.objects.filter(pk=verified.holder_id).first() if verified else None
+            self._holder = (
+                Holder.objects.filter(pk=verified.holder_id).first() if verified else None
+            )
         return self._holder
 
     def get_form_step_data(self, form: WizardStepForm) -> MultiValueDict[str, Any]:
         secret_keys = {form.add_prefix(name) for name in form.secret_fields}
         kept: MultiValueDict[str, Any] = MultiValueDict()
         prefix = form.add_prefix("")
-        for key, values in form.data.lists():
+        for key, values in cast(QueryDict, form.data).lists():
             # Multi-widget fields (the captcha) post as name_0, name_1.
             base = key.rsplit("_", 1)[0] if key[-2:] in ("_0", "_1") else key
             if key.startswith(prefix) and key not in secret_keys and base not in secret_keys:
@@ -150,9 +152,7 @@ class EnrollmentWizard(SessionWizardView):
             return form
         # Showing a step again (Back, or the next step after one was completed): show what was
         # typed as initial values, not as a submission, so no errors appear before posting.
-        initial = {
-            name: form[name].data for name in form.fields if name not in form.secret_fields
-        }
+        initial = {name: form[name].data for name in form.fields if name not in form.secret_fields}
         step = step or self.steps.current
         form_class = self.get_form_list()[step]
         return form_class(**self.get_form_kwargs(step), prefix=form.prefix, initial=initial)
@@ -177,7 +177,11 @@ class EnrollmentWizard(SessionWizardView):
         goto = self.request.POST.get("wizard_goto_step")
         if goto is not None:
             current = self.storage.current_step
-            if goto not in steps or current not in steps or steps.index(goto) >= steps.index(current):
+            if (
+                goto not in steps
+                or current not in steps
+                or steps.index(goto) >= steps.index(current)
+            ):
                 return self._bad_request(_("That step does not exist in this form."))
             return self.render_goto_step(goto)
 
@@ -202,13 +206,19 @@ class EnrollmentWizard(SessionWizardView):
             rate=self._user_data_rate(),
             increment=True,
         ):
+            # Nothing is checked, so no PIN attempt is spent; the typed number is kept.
             self.storage.current_step = USER_DATA
-            form = self.get_form(USER_DATA)
-            form.add_error(
-                None,
-                _("Too many attempts from your address. Wait a few minutes and try again."),
+            form = UserDataForm(
+                kind=self.kind,
+                prefix=USER_DATA,
+                initial={"user_number": self.request.POST.get(f"{USER_DATA}-user_number", "")},
             )
-            response = self.render(form)
+            response = self.render(
+                form,
+                page_error=_(
+                    "Too many attempts from your address. Wait a few minutes and try again."
+                ),
+            )
             response.status_code = 429
             return response
         return super().post(*args, **kwargs)
@@ -283,7 +293,9 @@ class EnrollmentWizard(SessionWizardView):
     def _done_failed(self, code: str) -> HttpResponse:
         if code == "name_taken":
             self.storage.current_step = CERTIFICATE_NAME
-            form = self.get_form(CERTIFICATE_NAME, data=self.storage.get_step_data(CERTIFICATE_NAME))
+            form = self.get_form(
+                CERTIFICATE_NAME, data=self.storage.get_step_data(CERTIFICATE_NAME)
+            )
             form.is_valid()
             return self.render(form)
         if code == "no_policy":

@@ -17,13 +17,6 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
-    broker_transport_options={
-        # Longer than the longest task, or Redis redelivers a task that is still running.
-        "visibility_timeout": 3600,
-        "socket_timeout": 3,
-        "socket_connect_timeout": 3,
-        **app.conf.get("broker_transport_options", {}),
-    },
     # Publishing from a web request must fail fast when the broker is down; the sweep
     # re-queues what could not be published.
     broker_connection_timeout=3,

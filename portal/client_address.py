@@ -25,7 +25,9 @@ def client_address(request: HttpRequest) -> str:
     peer = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 - a value, not a bind
     if not _is_trusted_proxy(peer):
         return peer
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    forwarded = [
+        a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
+    ]
     for address in reversed(forwarded):
         if not _is_trusted_proxy(address):
             try:

@@ -47,7 +47,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -100,7 +102,9 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     # The embedded database is shared by the web process and the worker: WAL lets readers
     # run beside a writer, IMMEDIATE transactions take the write lock up front so two writers
@@ -143,8 +147,15 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False
 
 # --- Celery -----------------------------------------------------------------------------
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Longer than the longest task, or Redis redelivers a task that is still running.
+        "visibility_timeout": 3600,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    }
 else:
     # `make run` needs no Redis: the web process and the worker share a folder queue.
     CELERY_BROKER_URL = "filesystem://"
@@ -181,7 +192,20 @@ TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # --- Passwords --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        # Admin users have the first four; enrolling holders (enrollment.Holder) the others.
+        "OPTIONS": {
+            "user_attributes": (
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "display_name",
+                "user_number",
+            )
+        },
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -256,4 +280,52 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"captcha": {"level": "CRITICAL"}} if CAPTCHA_TEST_MODE else {},
+}
+
+# --- Certificate authority ---------------------------------------------------------------
+# Which CA duties this process has: "web" answers CRL/OCSP/downloads from the database and
+# never loads a CA key; "worker" signs; "all" is both (make run, tests). Production defaults
+# to "web" so that a process is only trusted with keys when its deployment says so.
+CA_ROLE = env_str("CA_ROLE", "web" if PRODUCTION else "all")
+if CA_ROLE not in {"web", "worker", "all"}:
+    raise ImproperlyConfigured("CA_ROLE must be web, worker or all")
+# Key material: present only in the worker's environment (check ca.E001 guards the web tier).
+CA_KEY_BACKEND = env_str("CA_KEY_BACKEND", "file")
+CA_KEY_DIR = env_str("CA_KEY_DIR", "" if PRODUCTION else str(VAR_DIR / "ca-keys"))
+# Encrypts the PKCS#8 key files; outside production a passphrase is generated in CA_KEY_DIR.
+CA_KEY_PASSPHRASE = env_secret("CA_KEY_PASSPHRASE")
+CA_PKCS11_MODULE = env_str("CA_PKCS11_MODULE")
+CA_PKCS11_TOKEN_LABEL = env_str("CA_PKCS11_TOKEN_LABEL")
+CA_PKCS11_PIN = env_secret("CA_PKCS11_PIN")
+# Hierarchy created by `manage.py init_ca`.
+CA_NAME = env_str("CA_NAME", PORTAL_NAME)
+CA_COUNTRY = env_str("CA_COUNTRY", "NL")
+CA_ROOT_KEY_TYPE = env_str("CA_ROOT_KEY_TYPE", "rsa4096")
+CA_ROOT_VALIDITY_DAYS = env_int("CA_ROOT_VALIDITY_DAYS", 20 * 365, minimum=365, maximum=30 * 365)
+CA_ISSUING_KEY_TYPE = env_str("CA_ISSUING_KEY_TYPE", "rsa3072")
+CA_ISSUING_VALIDITY_DAYS = env_int(
+    "CA_ISSUING_VALIDITY_DAYS", 10 * 365, minimum=30, maximum=20 * 365
+)
+# End-entity certificates.
+CA_CERT_VALIDITY_DAYS = env_int("CA_CERT_VALIDITY_DAYS", 3 * 365, minimum=1, maximum=5 * 365)
+# 2.999 is the ITU-T example arc: fine for development, replaced by your own arc in production
+# (check ca.W002).
+CA_POLICY_OID = env_str("CA_POLICY_OID", "2.999.1.1")
+# Revocation information.
+CA_CRL_VALIDITY_HOURS = env_int("CA_CRL_VALIDITY_HOURS", 72, minimum=2)
+CA_CRL_REFRESH_HOURS = env_int("CA_CRL_REFRESH_HOURS", 24, minimum=1)
+CA_OCSP_VALIDITY_HOURS = env_int("CA_OCSP_VALIDITY_HOURS", 96, minimum=2)
+CA_OCSP_RESPONDER_VALIDITY_DAYS = env_int("CA_OCSP_RESPONDER_VALIDITY_DAYS", 90, minimum=7)
+# The delegated responder key: P-256 signs an OCSP answer in ~0.05 ms (RSA-3072: ~0.8 ms).
+CA_OCSP_RESPONDER_KEY_TYPE = env_str("CA_OCSP_RESPONDER_KEY_TYPE", "p256")
+CA_OCSP_CACHE_SECONDS = env_int("CA_OCSP_CACHE_SECONDS", 300, minimum=0)
+# Orders: a claim is a lease (a redelivered task may take over a dead worker's order after it
+# expires); the sweep re-queues pending orders and gives up on orders stuck beyond the bound.
+CA_ORDER_LEASE_SECONDS = env_int("CA_ORDER_LEASE_SECONDS", 60, minimum=1)
+CA_ORDER_REQUEUE_AFTER_SECONDS = env_int("CA_ORDER_REQUEUE_AFTER_SECONDS", 30, minimum=0)
+CA_ORDER_STUCK_SECONDS = env_int("CA_ORDER_STUCK_SECONDS", 15 * 60, minimum=1)
+CA_ORDER_MAX_ATTEMPTS = env_int("CA_ORDER_MAX_ATTEMPTS", 5, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "ca-sweep-orders": {"task": "ca.sweep_orders", "schedule": 60.0},
+    "ca-refresh-publications": {"task": "ca.refresh_publications", "schedule": 15 * 60.0},
 }

@@ -21,17 +21,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # any failure is the answer here, not an error
         database = "unavailable"
     status = 200 if database == "ok" else 503
-    return JsonResponse({"status": "ok" if status == 200 else "fail", "database": database}, status=status)
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "fail", "database": database}, status=status
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(
         request,
         "403_csrf.html",
-        {"message": _("This page was open for too long or was sent twice. Reload it and try again.")},
+        {
+            "message": _(
+                "This page was open for too long or was sent twice. Reload it and try again."
+            )
+        },
         status=403,
     )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "400.html", {"message": _("The request could not be processed.")}, status=400)
+    return render(
+        request, "400.html", {"message": _("The request could not be processed.")}, status=400
+    )

@@ -16,11 +16,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True, help='Display name, e.g. "A. Janssen"')
-        parser.add_argument("--organisation", required=True, help="Organisation name (created if new)")
+        parser.add_argument(
+            "--organisation", required=True, help="Organisation name (created if new)"
+        )
         parser.add_argument("--contact-email", required=True)
         parser.add_argument("--kind", choices=[k.value for k in HolderKind], default="personal")
         parser.add_argument(
-            "--allowed-ip", action="append", default=[], metavar="CIDR",
+            "--allowed-ip",
+            action="append",
+            default=[],
+            metavar="CIDR",
             help="System holders: an allowed IP address or range; repeat for more.",
         )
         parser.add_argument("--agb-code", default="", help="The organisation's AGB code, if new")
@@ -39,7 +44,9 @@ class Command(BaseCommand):
                 allowed_networks="\n".join(options["allowed_ip"]),
             )
         except ValidationError as exc:
-            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+            problems = "; ".join(
+                f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()
+            )
             raise CommandError(problems) from None
         if options["json"]:
             self.stdout.write(json.dumps({"user_number": holder.user_number, "pin": pin}))

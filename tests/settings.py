@@ -1,0 +1,12 @@
+"""Settings for pytest: the portal's own settings with the test-mode defaults switched on.
+
+The environment is set before portal.settings is read, so the same typed helpers apply;
+a variable set by CI (DATABASE_URL, REDIS_URL) still wins.
+"""
+
+import os
+
+os.environ.setdefault("PORTAL_MODE", "test")
+os.environ.setdefault("CAPTCHA_TEST_MODE", "1")
+
+from portal.settings import *  # noqa: F403
