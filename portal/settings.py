@@ -7,6 +7,7 @@ assumed), ``development`` (what `make run` uses) or ``test`` (pytest).
 from __future__ import annotations
 
 import secrets
+import shutil
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "formtools",
     "captcha",
     "portal",
@@ -71,7 +73,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -98,6 +100,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through TEMPLATES, so templates/ can restyle third-party widgets (captcha).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database ---------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
@@ -268,7 +273,8 @@ CAPTCHA_FONT_SIZE = 30
 CAPTCHA_IMAGE_SIZE = (150, 48)
 CAPTCHA_LETTER_ROTATION = (-20, 20)
 CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)
-CAPTCHA_FLITE_PATH = env_str("CAPTCHA_FLITE_PATH") or None
+# The audio alternative needs the flite speech synthesiser (Debian package "flite").
+CAPTCHA_FLITE_PATH = env_str("CAPTCHA_FLITE_PATH") or shutil.which("flite")
 # For automated tests only: the answer "PASSED" is accepted. `check --deploy` refuses it.
 CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)
 

@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example.org",
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CA_POLICY_OID": "1.3.6.1.4.1.64000.1.1",
     "PATH": os.environ["PATH"],
 }
 
