@@ -26,3 +26,47 @@ def send_user_number(holder_id: int) -> None:
         from_email=None,
         recipient_list=[holder.contact_email],
     )
+
+
+def send_enrollment_confirmation(enrollment_id: int) -> None:
+    """To the holder: the registration is complete, with the link back to step 7."""
+    from enrollment import page_links
+    from enrollment.models import Enrollment
+
+    enrollment = Enrollment.objects.select_related("holder").get(pk=enrollment_id)
+    context = {
+        "enrollment": enrollment,
+        "portal_name": settings.PORTAL_NAME,
+        "link": page_links.make_link(enrollment),
+    }
+    with translation.override("nl"):
+        body = render_to_string("enrollment/mail/enrollment_confirmation.txt", context)
+    send_mail(
+        subject=f"{settings.PORTAL_NAME}: certificaat {enrollment.certificate_name} installeren",
+        message=body,
+        from_email=None,
+        recipient_list=[enrollment.email],
+    )
+
+
+def send_expiry_reminder(enrollment_id: int) -> None:
+    _send_to_contact(enrollment_id, "enrollment/mail/expiry_reminder.txt", "herinnering: certificaat nog niet geinstalleerd")
+
+
+def send_expiry_notice(enrollment_id: int) -> None:
+    _send_to_contact(enrollment_id, "enrollment/mail/expiry_notice.txt", "aanvraag verlopen")
+
+
+def _send_to_contact(enrollment_id: int, template: str, subject: str) -> None:
+    from enrollment.models import Enrollment
+
+    enrollment = Enrollment.objects.select_related("holder__organisation").get(pk=enrollment_id)
+    context = {"enrollment": enrollment, "holder": enrollment.holder, "portal_name": settings.PORTAL_NAME}
+    with translation.override("nl"):
+        body = render_to_string(template, context)
+    send_mail(
+        subject=f"{settings.PORTAL_NAME}: {subject} ({enrollment.holder.display_name})",
+        message=body,
+        from_email=None,
+        recipient_list=[enrollment.holder.contact_email],
+    )

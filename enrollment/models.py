@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import ipaddress
 import secrets
 import uuid
@@ -372,7 +373,35 @@ class PolicyDocument(models.Model):
 
 class EnrollmentStatus(models.TextChoices):
     READY = "ready", _("ready for installation")
+    ISSUED = "issued", _("certificate issued")
+    INSTALLED = "installed", _("installation confirmed")
     EXPIRED = "expired", _("expired")
+
+
+class InstallProgress(models.TextChoices):
+    """What the step-7 page and the installer API report, in the order it happens."""
+
+    WAITING = "waiting_for_csr", _("Waiting for the installer")
+    RECEIVED = "csr_received", _("Request received")
+    SIGNING = "signing", _("Certificate is being signed")
+    ISSUED = "issued", _("Certificate issued")
+    INSTALLED = "installed", _("Installation confirmed")
+    FAILED = "failed", _("The certificate could not be issued")
+    EXPIRED = "expired", _("Expired")
+
+
+class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
+    def awaiting_installation(self) -> EnrollmentQuerySet:
+        return self.filter(status__in=[EnrollmentStatus.READY, EnrollmentStatus.ISSUED])
+
+    def past_expiry(self) -> EnrollmentQuerySet:
+        return self.awaiting_installation().filter(expires_at__lte=timezone.now())
+
+    def due_for_reminder(self) -> EnrollmentQuerySet:
+        soon = timezone.now() + timedelta(days=settings.ENROLLMENT_REMINDER_DAYS)
+        return self.awaiting_installation().filter(
+            expires_at__gt=timezone.now(), expires_at__lte=soon, reminder_sent_at=None
+        )
 
 
 class EnrollmentError(Exception):
@@ -390,7 +419,7 @@ class ConsentGiven:
     user_agent: str
 
 
-class EnrollmentManager(models.Manager["Enrollment"]):
+class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # type: ignore[misc]
     @transaction.atomic
     def complete(
         self,
@@ -467,6 +496,9 @@ class Enrollment(models.Model):
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
+    installed_at = models.DateTimeField(_("installation confirmed"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = EnrollmentManager()
 
@@ -491,6 +523,54 @@ class Enrollment(models.Model):
     def __str__(self) -> str:
         return f"{self.certificate_name} — {self.holder.display_name}"
 
+    def progress(self) -> tuple[str, str]:
+        """The installation's progress and, for a failure, the CA's error code."""
+        if self.status == EnrollmentStatus.INSTALLED:
+            return InstallProgress.INSTALLED, ""
+        if self.status == EnrollmentStatus.EXPIRED or self.expires_at <= timezone.now():
+            return InstallProgress.EXPIRED, ""
+        order = self.orders.order_by("-created_at").first()
+        if order is None:
+            return InstallProgress.WAITING, ""
+        by_order_status = {
+            "pending": InstallProgress.RECEIVED,
+            "processing": InstallProgress.SIGNING,
+            "issued": InstallProgress.ISSUED,
+            "failed": InstallProgress.FAILED,
+        }
+        return by_order_status[order.status], order.error_code
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for its installer: not installed, not expired."""
+        return self.status in (EnrollmentStatus.READY, EnrollmentStatus.ISSUED) and (
+            self.expires_at > timezone.now()
+        )
+
+    def mark_installed(self) -> bool:
+        """The installer proved over mutual TLS that the certificate works."""
+        updated = Enrollment.objects.filter(pk=self.pk, status=EnrollmentStatus.ISSUED).update(
+            status=EnrollmentStatus.INSTALLED, installed_at=timezone.now()
+        )
+        self.refresh_from_db(fields=["status", "installed_at"])
+        return bool(updated)
+
+    def expire(self) -> bool:
+        """Close an enrollment that was not installed in time; its install codes stop working."""
+        updated = (
+            Enrollment.objects.past_expiry().filter(pk=self.pk).update(status=EnrollmentStatus.EXPIRED)
+        )
+        self.refresh_from_db(fields=["status"])
+        return bool(updated)
+
+    def mark_issued(self) -> bool:
+        """Record that the CA issued this enrollment's certificate (called by ca.issuance)."""
+        updated = Enrollment.objects.filter(pk=self.pk, status=EnrollmentStatus.READY).update(
+            status=EnrollmentStatus.ISSUED
+        )
+        self.refresh_from_db(fields=["status"])
+        return bool(updated)
+
 
 class ConsentKind(models.TextChoices):
     CERTIFICATE_USE = "certificate_use", _("Terms of certificate use")
@@ -514,3 +594,65 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.policy.version})"
+
+
+class InstallCodeQuerySet(models.QuerySet["InstallCode"]):
+    def usable(self) -> InstallCodeQuerySet:
+        return self.filter(replaced_at=None, enrollment__expires_at__gt=timezone.now()).exclude(
+            enrollment__status=EnrollmentStatus.EXPIRED
+        )
+
+
+class InstallCodeManager(models.Manager["InstallCode"]):
+    def get_queryset(self) -> InstallCodeQuerySet:
+        return InstallCodeQuerySet(self.model, using=self._db)
+
+    @transaction.atomic
+    def mint(self, enrollment: Enrollment) -> str:
+        """A new install code for the enrollment; earlier ones stop working. Returns it in clear."""
+        now = timezone.now()
+        self.filter(enrollment=enrollment, replaced_at=None).update(replaced_at=now)
+        code = secrets.token_urlsafe(32)
+        self.create(enrollment=enrollment, code_hash=InstallCode.hash(code))
+        return code
+
+    def find(self, code: str) -> InstallCode | None:
+        """The install code record for a presented code, whatever its state (or None)."""
+        if not code or len(code) > 100:
+            return None
+        return self.select_related("enrollment__holder").filter(code_hash=InstallCode.hash(code)).first()
+
+
+class InstallCode(models.Model):
+    """Binds a downloaded installer to its enrollment.
+
+    256 random bits, so a fast hash is enough at rest: unlike a PIN it cannot be guessed, and
+    every status poll checks it (a password hash would cost ~0.2 s a poll).
+    """
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="install_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InstallCodeManager()
+
+    class Meta:
+        verbose_name = _("install code")
+        verbose_name_plural = _("install codes")
+
+    def __str__(self) -> str:
+        return f"install code {self.pk} for enrollment {self.enrollment_id}"
+
+    @staticmethod
+    def hash(code: str) -> str:
+        return hashlib.sha256(code.encode()).hexdigest()
+
+    @property
+    def is_usable(self) -> bool:
+        enrollment = self.enrollment
+        return (
+            self.replaced_at is None
+            and enrollment.status != EnrollmentStatus.EXPIRED
+            and enrollment.expires_at > timezone.now()
+        )

@@ -1,10 +1,29 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from enrollment.models import Enrollment, PolicyDocument
-from enrollment.wizard import PROGRESS, SESSION_ENROLLMENTS, TOTAL_STEPS
+from ca.models import CertificateAuthority
+from enrollment import installers, page_links
+from enrollment.models import Enrollment, InstallCode, InstallProgress, PolicyDocument
+from enrollment.openapi import ALL_ERROR_CODES, ERROR_MESSAGES
+from enrollment.page_links import SESSION_ENROLLMENTS
+from enrollment.wizard import PROGRESS, TOTAL_STEPS
+
+PROGRESS_MESSAGES = {
+    InstallProgress.WAITING: gettext_lazy("Click “Start installing” and open the downloaded file."),
+    InstallProgress.RECEIVED: gettext_lazy("Your request has arrived. The certificate is being prepared."),
+    InstallProgress.SIGNING: gettext_lazy("The certificate is being signed."),
+    InstallProgress.ISSUED: gettext_lazy("The certificate has been issued. The installer is installing it."),
+    InstallProgress.INSTALLED: gettext_lazy("The certificate is installed and works."),
+    InstallProgress.FAILED: gettext_lazy("The certificate could not be issued. Run the installer again; if this happens again, contact your contact person."),
+    InstallProgress.EXPIRED: gettext_lazy("This registration has expired. Ask your contact person for a new PIN."),
+}
 
 
 def choose(request: HttpRequest) -> HttpResponse:
@@ -16,13 +35,26 @@ def choose(request: HttpRequest) -> HttpResponse:
     )
 
 
-def installation(request: HttpRequest, public_id: str) -> HttpResponse:
-    """STAP 7: the completed enrollment, for the browser that completed it."""
+def _own_enrollment(request: HttpRequest, public_id: str) -> Enrollment:
+    """The enrollment, if this browser made it or came through the confirmation e-mail's link."""
     if str(public_id) not in request.session.get(SESSION_ENROLLMENTS, []):
         raise Http404
-    enrollment = get_object_or_404(
+    return get_object_or_404(
         Enrollment.objects.select_related("holder__organisation"), public_id=public_id
     )
+
+
+def installation(request: HttpRequest, public_id: str) -> HttpResponse:
+    """STAP 7: start the installer and follow the enrollment's progress."""
+    token = request.GET.get("toegang")
+    if token:
+        if page_links.open_link(request, str(public_id), token):
+            return redirect("enrollment:installation", public_id=public_id)
+        raise Http404
+    enrollment = _own_enrollment(request, public_id)
+    detected = installers.detect_platform(request.META.get("HTTP_USER_AGENT", ""))
+    platforms = sorted(installers.PLATFORMS.values(), key=lambda p: p.key != detected)
+    progress, error_code = enrollment.progress()
     return render(
         request,
         "enrollment/installation.html",
@@ -31,8 +63,80 @@ def installation(request: HttpRequest, public_id: str) -> HttpResponse:
             "step_number": 7,
             "total_steps": TOTAL_STEPS,
             "progress": _progress(7, skip_password=enrollment.kind == "system"),
+            "platforms": platforms,
+            "install": install_status(enrollment, progress, error_code),
+            "install_code": request.session.pop(_shown_code_key(enrollment), None),
         },
     )
+
+
+def install_status(enrollment: Enrollment, progress: str, error_code: str) -> dict[str, object]:
+    stages = [
+        InstallProgress.WAITING,
+        InstallProgress.RECEIVED,
+        InstallProgress.SIGNING,
+        InstallProgress.ISSUED,
+        InstallProgress.INSTALLED,
+    ]
+    reached = stages.index(progress) if progress in stages else -1
+    return {
+        "status": progress,
+        "label": str(InstallProgress(progress).label),
+        "message": str(PROGRESS_MESSAGES.get(progress, "")),
+        "error_code": error_code,
+        "error_message": ERROR_MESSAGES[error_code] if error_code and error_code in ALL_ERROR_CODES else "",
+        "stages": [
+            {"key": stage.value, "label": str(stage.label), "done": i < reached or progress == "installed", "current": i == reached}
+            for i, stage in enumerate(stages)
+        ],
+        "open": enrollment.is_open,
+    }
+
+
+@never_cache
+def installation_status(request: HttpRequest, public_id: str) -> JsonResponse:
+    """What the step-7 page polls to follow the progress without a reload."""
+    enrollment = _own_enrollment(request, public_id)
+    progress, error_code = enrollment.progress()
+    return JsonResponse(install_status(enrollment, progress, error_code))
+
+
+@require_POST
+def download_installer(request: HttpRequest, public_id: str) -> HttpResponse:
+    """"Start installeren": an installer for the chosen system, bound by a new install code."""
+    enrollment = _own_enrollment(request, public_id)
+    platform = request.POST.get("platform", "")
+    if platform not in installers.PLATFORMS or not enrollment.is_open:
+        return redirect("enrollment:installation", public_id=public_id)
+    root = CertificateAuthority.objects.current_root()
+    if root is None:
+        return render(
+            request,
+            "400.html",
+            {"message": _("The certificate authority is not available right now. Try again later.")},
+            status=503,
+        )
+    code = InstallCode.objects.mint(enrollment)
+    body = installers.render_installer(enrollment, platform, code, root.pem)
+    chosen = installers.PLATFORMS[platform]
+    response = HttpResponse(body, content_type=chosen.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{installers.filename(enrollment, chosen)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def show_install_code(request: HttpRequest, public_id: str) -> HttpResponse:
+    """System certificates: a new install code for administrators who make the key themselves."""
+    enrollment = _own_enrollment(request, public_id)
+    if enrollment.kind == "system" and enrollment.is_open:
+        # Shown once on the next page load; the session keeps it only until then.
+        request.session[_shown_code_key(enrollment)] = InstallCode.objects.mint(enrollment)
+    return redirect(reverse("enrollment:installation", args=[public_id]) + "#installatiecode")
+
+
+def _shown_code_key(enrollment: Enrollment) -> str:
+    return f"install_code_once:{enrollment.public_id}"
 
 
 def policy(request: HttpRequest, version: str | None = None) -> HttpResponse:

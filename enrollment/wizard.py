@@ -40,7 +40,9 @@ from enrollment.models import (
     HolderKind,
     PolicyDocument,
 )
+from enrollment import page_links
 from portal.client_address import client_address, ratelimit_key
+from portal.queue import queue_after_commit
 
 USER_DATA = "gebruikersgegevens"
 EMAIL = "e-mailadres"
@@ -70,7 +72,6 @@ FORMS = [
     (CONSENT, ConsentForm),
 ]
 
-SESSION_ENROLLMENTS = "enrollments"
 USER_DATA_RATE_GROUP = "enrollment.user-data"
 
 
@@ -286,8 +287,8 @@ class EnrollmentWizard(SessionWizardView):
             code = exc.code if isinstance(exc, EnrollmentError) else "name_taken"
             return self._done_failed(code)
         self.storage.reset()
-        known = self.request.session.get(SESSION_ENROLLMENTS, [])
-        self.request.session[SESSION_ENROLLMENTS] = [*known[-9:], str(enrollment.public_id)]
+        page_links.remember(self.request, str(enrollment.public_id))
+        queue_after_commit("enrollment.send_confirmation", enrollment.pk)
         return redirect("enrollment:installation", public_id=enrollment.public_id)
 
     def _done_failed(self, code: str) -> HttpResponse:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def _is_trusted_proxy(address: str) -> bool:
+def is_trusted_proxy(address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -23,13 +23,13 @@ def _is_trusted_proxy(address: str) -> bool:
 
 def client_address(request: HttpRequest) -> str:
     peer = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 - a value, not a bind
-    if not _is_trusted_proxy(peer):
+    if not is_trusted_proxy(peer):
         return peer
     forwarded = [
         a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
     ]
     for address in reversed(forwarded):
-        if not _is_trusted_proxy(address):
+        if not is_trusted_proxy(address):
             try:
                 return str(ipaddress.ip_address(address))
             except ValueError:

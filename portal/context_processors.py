@@ -3,4 +3,4 @@ from django.http import HttpRequest
 
 
 def portal(request: HttpRequest) -> dict[str, object]:
-    return {"portal_name": settings.PORTAL_NAME}
+    return {"portal_name": settings.PORTAL_NAME, "portal_url": settings.PORTAL_URL}

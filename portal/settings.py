@@ -264,6 +264,15 @@ PIN_MAX_ATTEMPTS = env_int("PIN_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 # Attempts at the user-data step per client address, in django-ratelimit's notation.
 USER_DATA_RATE_LIMIT = env_str("USER_DATA_RATE_LIMIT", "20/10m")
 ENROLLMENT_VALIDITY_DAYS = env_int("ENROLLMENT_VALIDITY_DAYS", 60, minimum=1, maximum=365)
+ENROLLMENT_REMINDER_DAYS = env_int("ENROLLMENT_REMINDER_DAYS", 7, minimum=1, maximum=60)
+# A CA certificate (PEM file) that installers trust for the portal's TLS server certificate,
+# for portals whose server certificate is not publicly trusted. Empty: the system's trust.
+INSTALLER_SERVER_CA_FILE = env_str("INSTALLER_SERVER_CA_FILE")
+# Rate limits of the installer API, in django-ratelimit's notation.
+API_SUBMIT_RATE_PER_CODE = env_str("API_SUBMIT_RATE_PER_CODE", "10/m")
+API_SUBMIT_RATE_PER_ADDRESS = env_str("API_SUBMIT_RATE_PER_ADDRESS", "60/m")
+API_READ_RATE_PER_CODE = env_str("API_READ_RATE_PER_CODE", "120/m")
+API_READ_RATE_PER_ADDRESS = env_str("API_READ_RATE_PER_ADDRESS", "600/m")
 
 # --- Captcha (django-simple-captcha) ----------------------------------------------------
 CAPTCHA_CHALLENGE_FUNCT = "enrollment.captcha.six_digit_challenge"
@@ -314,9 +323,9 @@ CA_ISSUING_VALIDITY_DAYS = env_int(
 )
 # End-entity certificates.
 CA_CERT_VALIDITY_DAYS = env_int("CA_CERT_VALIDITY_DAYS", 3 * 365, minimum=1, maximum=5 * 365)
-# 2.999 is the ITU-T example arc: fine for development, replaced by your own arc in production
-# (check ca.W002).
-CA_POLICY_OID = env_str("CA_POLICY_OID", "2.999.1.1")
+# Default: id-TEST-certPolicyOne (RFC 7229), a policy OID meant for testing; production sets
+# its own (check ca.W001).
+CA_POLICY_OID = env_str("CA_POLICY_OID", "1.3.6.1.5.5.7.13.1")
 # Revocation information.
 CA_CRL_VALIDITY_HOURS = env_int("CA_CRL_VALIDITY_HOURS", 72, minimum=2)
 CA_CRL_REFRESH_HOURS = env_int("CA_CRL_REFRESH_HOURS", 24, minimum=1)
@@ -334,4 +343,5 @@ CA_ORDER_MAX_ATTEMPTS = env_int("CA_ORDER_MAX_ATTEMPTS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "ca-sweep-orders": {"task": "ca.sweep_orders", "schedule": 60.0},
     "ca-refresh-publications": {"task": "ca.refresh_publications", "schedule": 15 * 60.0},
+    "enrollment-expire-and-remind": {"task": "enrollment.expire_and_remind", "schedule": 60 * 60.0},
 }

@@ -1,0 +1,209 @@
+"""The installer API (/api/v1/): submit a CSR, poll the status, fetch the certificate, confirm.
+
+Installers authenticate with the enrollment's install code as a bearer token. Every error is
+JSON ``{"code": ..., "message": ...}`` with a stable code (see enrollment/openapi.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from ca.csr_policy import MAX_CSR_BYTES, CsrRejected, check_csr
+from ca.models import Certificate, CertificateAuthority, Order
+from enrollment.models import Enrollment, InstallCode, InstallProgress
+from enrollment.openapi import ERROR_MESSAGES, openapi_document
+from portal.client_address import client_address, ratelimit_key
+from portal.client_certificate import verification_state, verified_certificate
+
+
+def error(code: str, status: int, **extra: Any) -> JsonResponse:
+    response = JsonResponse({"code": code, "message": ERROR_MESSAGES[code], **extra}, status=status)
+    if status == 429:
+        response["Retry-After"] = "60"
+    return response
+
+
+def answer(request: HttpRequest, data: dict[str, Any], status: int = 200) -> HttpResponse:
+    """JSON, or ``key=value`` lines for ``?format=text`` (what a Windows .cmd can parse)."""
+    if request.GET.get("format") == "text":
+        body = "".join(f"{key}={value}\n" for key, value in data.items() if value is not None)
+        return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+    return JsonResponse(data, status=status)
+
+
+def _bearer(request: HttpRequest) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _rate_limited(request: HttpRequest, group: str, per_code: str, per_address: str) -> bool:
+    token = _bearer(request)
+    by_code = is_ratelimited(
+        request,
+        group=f"{group}.code",
+        key=lambda _g, _r: hashlib.sha256(token.encode()).hexdigest(),
+        rate=per_code,
+        increment=True,
+    )
+    by_address = is_ratelimited(
+        request, group=f"{group}.address", key=ratelimit_key, rate=per_address, increment=True
+    )
+    return bool(by_code or by_address)
+
+
+def install_code_required(
+    group: str, per_code: str, per_address: str
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Rate-limit, then resolve the bearer install code to its enrollment, or answer an error."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        def wrapped(request: HttpRequest) -> HttpResponse:
+            if _rate_limited(request, group, getattr(settings, per_code), getattr(settings, per_address)):
+                return error("rate_limited", 429)
+            code = InstallCode.objects.find(_bearer(request))
+            if code is None:
+                return error("install_code_unknown", 401)
+            if code.replaced_at is not None:
+                return error("install_code_replaced", 401)
+            if not code.is_usable:
+                return error("install_code_expired", 410)
+            return view(request, code.enrollment)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator
+
+
+def _spki(public_key: Any) -> bytes:
+    return bytes(
+        public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def _status_payload(enrollment: Enrollment) -> dict[str, Any]:
+    progress, error_code = enrollment.progress()
+    data: dict[str, Any] = {
+        "status": progress,
+        "certificate_name": enrollment.certificate_name,
+        "error_code": error_code or None,
+    }
+    certificate = Certificate.objects.filter(enrollment=enrollment).first()
+    if certificate is not None:
+        data.update(sha1=certificate.sha1_hex, serial=certificate.serial_hex)
+    return data
+
+
+@csrf_exempt
+@require_POST
+@never_cache
+@install_code_required("api.submit", "API_SUBMIT_RATE_PER_CODE", "API_SUBMIT_RATE_PER_ADDRESS")
+def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
+    """Take the installer's CSR (PEM or DER) and order the certificate."""
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > MAX_CSR_BYTES:
+        return error("csr_too_large", 413)
+    try:
+        csr = check_csr(request.body)
+    except CsrRejected as rejected:
+        return error(rejected.code, 413 if rejected.code == "csr_too_large" else 422)
+    with transaction.atomic():
+        # Concurrent submissions with the same code queue here, one at a time.
+        Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        live = Order.objects.filter(enrollment=enrollment).exclude(status="failed").first()
+        if live is not None:
+            return _replay(request, enrollment, live, csr.public_key)
+        try:
+            with transaction.atomic():
+                Order.objects.create_for_enrollment(
+                    enrollment, csr, client_address=client_address(request)
+                )
+        except IntegrityError:
+            return error("order_in_progress", 409)
+    return answer(request, _status_payload(enrollment), status=202)
+
+
+def _replay(request: HttpRequest, enrollment: Enrollment, live: Order, public_key: Any) -> HttpResponse:
+    """A second submission: fine for the same key (a retried request), a conflict otherwise."""
+    earlier = x509.load_der_x509_csr(bytes(live.csr_der)).public_key()
+    if _spki(earlier) != _spki(public_key):
+        issued = live.status == "issued"
+        return error("already_issued" if issued else "order_in_progress", 409)
+    return answer(request, _status_payload(enrollment), status=200 if live.status == "issued" else 202)
+
+
+@require_GET
+@never_cache
+@install_code_required("api.read", "API_READ_RATE_PER_CODE", "API_READ_RATE_PER_ADDRESS")
+def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
+    return answer(request, _status_payload(enrollment))
+
+
+@require_GET
+@never_cache
+@install_code_required("api.read", "API_READ_RATE_PER_CODE", "API_READ_RATE_PER_ADDRESS")
+def certificate(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
+    """The certificate with its chain: PEM (certificate, issuing CA) or PKCS#7 (also the root)."""
+    issued = Certificate.objects.select_related("issuer").filter(enrollment=enrollment).first()
+    if issued is None:
+        return error("not_issued", 404)
+    chain = [issued.certificate, *_issuer_chain(issued.issuer)]
+    wanted = request.GET.get("format", "pem")
+    if wanted == "p7b":
+        body = pkcs7.serialize_certificates(chain, serialization.Encoding.DER)
+        return HttpResponse(body, content_type="application/pkcs7-mime")
+    if wanted != "pem":
+        return error("unknown_format", 400)
+    # PEM for servers: the leaf and the issuing CA; the root is installed as a trust anchor.
+    pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain[:-1] or chain)
+    return HttpResponse(pem, content_type="application/pem-certificate-chain")
+
+
+def _issuer_chain(issuer: CertificateAuthority) -> list[x509.Certificate]:
+    chain = []
+    current: CertificateAuthority | None = issuer
+    while current is not None:
+        chain.append(current.certificate)
+        current = current.parent
+    return chain
+
+
+@require_GET
+@never_cache
+def tls_check(request: HttpRequest) -> HttpResponse:
+    """Called by the installer with the new certificate over mutual TLS: proves it works."""
+    presented = verified_certificate(request)
+    if presented is None:
+        state = verification_state(request)
+        code = "no_client_certificate" if state == "NONE" else "client_certificate_invalid"
+        return error(code, 401)
+    fingerprint = presented.fingerprint(hashes.SHA256()).hex()
+    issued = Certificate.objects.select_related("enrollment").filter(sha256_hex=fingerprint).first()
+    if issued is None:
+        return error("certificate_unknown", 403)
+    if issued.is_revoked:
+        return error("certificate_revoked", 403)
+    issued.enrollment.mark_installed()
+    return answer(
+        request,
+        {"status": InstallProgress.INSTALLED.value, "certificate_name": issued.enrollment.certificate_name},
+    )
+
+
+@require_GET
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(openapi_document(settings.PORTAL_URL))

@@ -1,0 +1,197 @@
+"""The installer API's contract: error codes and the OpenAPI 3.1 document at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from ca.csr_policy import CSR_ERRORS
+
+API_ERRORS: dict[str, Promise] = {
+    "install_code_unknown": _("This install code is not known. Download the installer again."),
+    "install_code_replaced": _("A newer installer was downloaded; use that one."),
+    "install_code_expired": _("This installer has expired. Ask your contact person for a new PIN."),
+    "rate_limited": _("Too many requests. Wait a minute and try again."),
+    "order_in_progress": _("A certificate is already being made for another key of this enrollment."),
+    "already_issued": _("The certificate of this enrollment was issued for another key."),
+    "not_issued": _("The certificate has not been issued yet."),
+    "unknown_format": _("Unknown format; use pem or p7b."),
+    "no_client_certificate": _("No client certificate was presented."),
+    "client_certificate_invalid": _("The client certificate was not accepted."),
+    "certificate_unknown": _("This certificate was not issued by this portal."),
+    "certificate_revoked": _("This certificate has been revoked."),
+}
+
+
+class _Messages(dict[str, str]):
+    """Error messages in the language of the request (evaluated on lookup)."""
+
+    def __getitem__(self, code: str) -> str:
+        return str({**CSR_ERRORS, **API_ERRORS}[code])
+
+
+ERROR_MESSAGES = _Messages()
+ALL_ERROR_CODES = sorted({*CSR_ERRORS, *API_ERRORS})
+STATUSES = ["waiting_for_csr", "csr_received", "signing", "issued", "installed", "failed", "expired"]
+
+
+def _error_response(description: str, codes: list[str]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "allOf": [{"$ref": "#/components/schemas/Error"}],
+                    "properties": {"code": {"enum": codes}},
+                }
+            }
+        },
+    }
+
+
+AUTH_ERRORS = {
+    "401": _error_response(
+        "The install code is unknown or was replaced",
+        ["install_code_unknown", "install_code_replaced"],
+    ),
+    "410": _error_response("The enrollment expired", ["install_code_expired"]),
+    "429": _error_response("Too many requests for this code or address", ["rate_limited"]),
+}
+
+STATUS_RESPONSE = {
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Status"}},
+        "text/plain": {"schema": {"type": "string", "description": "key=value lines"}},
+    }
+}
+FORMAT_PARAMETER = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["json", "text"]},
+}
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    csr_codes = sorted(CSR_ERRORS)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Certificaatportaal installer API",
+            "version": "1.0.0",
+            "description": "Used by the installers downloaded at step 7. Authenticate with the "
+            "install code as a bearer token. Errors are JSON with a stable code.",
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"installCode": []}],
+        "paths": {
+            "/api/v1/csr": {
+                "post": {
+                    "operationId": "submitCsr",
+                    "summary": "Submit the certificate request (PKCS#10, PEM or DER, at most 16 KiB)",
+                    "parameters": [FORMAT_PARAMETER],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/pkcs10": {"schema": {"type": "string", "format": "binary"}},
+                            "application/x-pem-file": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "Replay of an issued request for the same key", **STATUS_RESPONSE},
+                        "202": {"description": "Accepted; poll the status", **STATUS_RESPONSE},
+                        "409": _error_response(
+                            "Another key was already submitted", ["order_in_progress", "already_issued"]
+                        ),
+                        "413": _error_response("The request is too large", ["csr_too_large"]),
+                        "422": _error_response(
+                            "The request is refused by the CSR policy",
+                            [c for c in csr_codes if c != "csr_too_large"],
+                        ),
+                        **AUTH_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/status": {
+                "get": {
+                    "operationId": "getStatus",
+                    "summary": "The enrollment's progress",
+                    "parameters": [FORMAT_PARAMETER],
+                    "responses": {"200": {"description": "The progress", **STATUS_RESPONSE}, **AUTH_ERRORS},
+                }
+            },
+            "/api/v1/certificate": {
+                "get": {
+                    "operationId": "getCertificate",
+                    "summary": "The issued certificate with its chain",
+                    "parameters": [
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["pem", "p7b"], "default": "pem"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "PEM: certificate and issuing CA; PKCS#7: also the root",
+                            "content": {
+                                "application/pem-certificate-chain": {"schema": {"type": "string"}},
+                                "application/pkcs7-mime": {"schema": {"type": "string", "format": "binary"}},
+                            },
+                        },
+                        "400": _error_response("Unknown format", ["unknown_format"]),
+                        "404": _error_response("Not issued yet", ["not_issued"]),
+                        **AUTH_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/tls-check": {
+                "get": {
+                    "operationId": "checkInstalledCertificate",
+                    "summary": "Called over mutual TLS with the new certificate; confirms the installation",
+                    "security": [{"clientCertificate": []}],
+                    "parameters": [FORMAT_PARAMETER],
+                    "responses": {
+                        "200": {"description": "Installation confirmed", **STATUS_RESPONSE},
+                        "401": _error_response(
+                            "No valid client certificate", ["no_client_certificate", "client_certificate_invalid"]
+                        ),
+                        "403": _error_response(
+                            "Not a certificate of this portal, or revoked",
+                            ["certificate_unknown", "certificate_revoked"],
+                        ),
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "installCode": {"type": "http", "scheme": "bearer", "description": "The install code"},
+                "clientCertificate": {"type": "mutualTLS"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string", "enum": ALL_ERROR_CODES},
+                        "message": {"type": "string"},
+                    },
+                },
+                "Status": {
+                    "type": "object",
+                    "required": ["status", "certificate_name"],
+                    "properties": {
+                        "status": {"type": "string", "enum": STATUSES},
+                        "certificate_name": {"type": "string", "maxLength": 7},
+                        "error_code": {"type": ["string", "null"]},
+                        "sha1": {"type": "string", "pattern": "^[0-9a-f]{40}$"},
+                        "serial": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }

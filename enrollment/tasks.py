@@ -1,0 +1,45 @@
+"""Periodic and background work of the registration authority."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from enrollment import mail
+from enrollment.models import Enrollment
+
+
+@shared_task(name="enrollment.send_confirmation")
+def send_confirmation(enrollment_id: int) -> None:
+    mail.send_enrollment_confirmation(enrollment_id)
+
+
+@shared_task(name="enrollment.expire_and_remind")
+def expire_and_remind() -> dict[str, int]:
+    """Expire enrollments not installed in time and remind contact persons a week before.
+
+    Each notice is claimed with a conditional UPDATE before it is sent, so two beat schedulers
+    or a retried task never send the same notice twice.
+    """
+    expired = reminded = 0
+    for enrollment in Enrollment.objects.past_expiry():
+        if enrollment.expire():
+            expired += 1
+    for enrollment_id in Enrollment.objects.filter(
+        status="expired", expiry_notice_sent_at=None
+    ).values_list("pk", flat=True):
+        if _claim(enrollment_id, "expiry_notice_sent_at"):
+            mail.send_expiry_notice(enrollment_id)
+    for enrollment_id in Enrollment.objects.due_for_reminder().values_list("pk", flat=True):
+        if _claim(enrollment_id, "reminder_sent_at"):
+            mail.send_expiry_reminder(enrollment_id)
+            reminded += 1
+    return {"expired": expired, "reminded": reminded}
+
+
+def _claim(enrollment_id: int, field: str) -> bool:
+    with transaction.atomic():
+        return bool(
+            Enrollment.objects.filter(pk=enrollment_id, **{field: None}).update(**{field: timezone.now()})
+        )
