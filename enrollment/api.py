@@ -44,6 +44,16 @@ def answer(request: HttpRequest, data: dict[str, Any], status: int = 200) -> Htt
     return JsonResponse(data, status=status)
 
 
+TEXT_FORMATS = {"json", "text"}
+
+
+def _unknown_text_format(request: HttpRequest) -> JsonResponse | None:
+    wanted = request.GET.get("format")
+    return (
+        error("unknown_format", 400) if wanted is not None and wanted not in TEXT_FORMATS else None
+    )
+
+
 def _bearer(request: HttpRequest) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
@@ -71,7 +81,9 @@ def install_code_required(
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         def wrapped(request: HttpRequest) -> HttpResponse:
-            if _rate_limited(request, group, getattr(settings, per_code), getattr(settings, per_address)):
+            if _rate_limited(
+                request, group, getattr(settings, per_code), getattr(settings, per_address)
+            ):
                 return error("rate_limited", 429)
             code = InstallCode.objects.find(_bearer(request))
             if code is None:
@@ -91,7 +103,9 @@ def install_code_required(
 
 def _spki(public_key: Any) -> bytes:
     return bytes(
-        public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
 
 
@@ -114,6 +128,8 @@ def _status_payload(enrollment: Enrollment) -> dict[str, Any]:
 @install_code_required("api.submit", "API_SUBMIT_RATE_PER_CODE", "API_SUBMIT_RATE_PER_ADDRESS")
 def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     """Take the installer's CSR (PEM or DER) and order the certificate."""
+    if refused := _unknown_text_format(request):
+        return refused
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > MAX_CSR_BYTES:
         return error("csr_too_large", 413)
@@ -137,20 +153,24 @@ def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     return answer(request, _status_payload(enrollment), status=202)
 
 
-def _replay(request: HttpRequest, enrollment: Enrollment, live: Order, public_key: Any) -> HttpResponse:
+def _replay(
+    request: HttpRequest, enrollment: Enrollment, live: Order, public_key: Any
+) -> HttpResponse:
     """A second submission: fine for the same key (a retried request), a conflict otherwise."""
     earlier = x509.load_der_x509_csr(bytes(live.csr_der)).public_key()
     if _spki(earlier) != _spki(public_key):
         issued = live.status == "issued"
         return error("already_issued" if issued else "order_in_progress", 409)
-    return answer(request, _status_payload(enrollment), status=200 if live.status == "issued" else 202)
+    return answer(
+        request, _status_payload(enrollment), status=200 if live.status == "issued" else 202
+    )
 
 
 @require_GET
 @never_cache
 @install_code_required("api.read", "API_READ_RATE_PER_CODE", "API_READ_RATE_PER_ADDRESS")
 def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
-    return answer(request, _status_payload(enrollment))
+    return _unknown_text_format(request) or answer(request, _status_payload(enrollment))
 
 
 @require_GET
@@ -186,6 +206,8 @@ def _issuer_chain(issuer: CertificateAuthority) -> list[x509.Certificate]:
 @never_cache
 def tls_check(request: HttpRequest) -> HttpResponse:
     """Called by the installer with the new certificate over mutual TLS: proves it works."""
+    if refused := _unknown_text_format(request):
+        return refused
     presented = verified_certificate(request)
     if presented is None:
         state = verification_state(request)
@@ -200,7 +222,10 @@ def tls_check(request: HttpRequest) -> HttpResponse:
     issued.enrollment.mark_installed()
     return answer(
         request,
-        {"status": InstallProgress.INSTALLED.value, "certificate_name": issued.enrollment.certificate_name},
+        {
+            "status": InstallProgress.INSTALLED.value,
+            "certificate_name": issued.enrollment.certificate_name,
+        },
     )
 
 

@@ -28,7 +28,9 @@ class Platform:
 
 
 PLATFORMS: dict[str, Platform] = {
-    "windows": Platform("windows", "Windows", "installers/windows.cmd", "cmd", "application/x-bat", "\r\n"),
+    "windows": Platform(
+        "windows", "Windows", "installers/windows.cmd", "cmd", "application/x-bat", "\r\n"
+    ),
     "macos": Platform("macos", "macOS", "installers/macos.command", "command", "application/x-sh"),
     "linux": Platform("linux", "Linux", "installers/linux.sh", "sh", "application/x-sh"),
 }
@@ -69,7 +71,9 @@ def filename(enrollment: Enrollment, platform: Platform) -> str:
     return f"installeer-{enrollment.certificate_name}.{platform.extension}"
 
 
-def render_installer(enrollment: Enrollment, platform_key: str, install_code: str, root_pem: str) -> bytes:
+def render_installer(
+    enrollment: Enrollment, platform_key: str, install_code: str, root_pem: str
+) -> bytes:
     platform = PLATFORMS[platform_key]
     server_ca_pem = _server_ca_pem()
     context = {
@@ -88,10 +92,10 @@ def render_installer(enrollment: Enrollment, platform_key: str, install_code: st
         "server_ca_pem_lines": server_ca_pem.strip().splitlines(),
         "inf_lines": windows_request_inf(enrollment.certificate_name),
     }
-    text = render_to_string(platform.template, context)
+    text: str = render_to_string(platform.template, context)
     # Values are our own (validated name, URL-safe code, PEM), never markup: no escaping.
-    text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
-    return text.replace("\n", platform.line_ending).encode()
+    lines = [line.rstrip() for line in text.splitlines()]
+    return (platform.line_ending.join(lines) + platform.line_ending).encode()
 
 
 def _server_ca_pem() -> str:

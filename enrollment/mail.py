@@ -50,7 +50,11 @@ def send_enrollment_confirmation(enrollment_id: int) -> None:
 
 
 def send_expiry_reminder(enrollment_id: int) -> None:
-    _send_to_contact(enrollment_id, "enrollment/mail/expiry_reminder.txt", "herinnering: certificaat nog niet geinstalleerd")
+    _send_to_contact(
+        enrollment_id,
+        "enrollment/mail/expiry_reminder.txt",
+        "herinnering: certificaat nog niet geinstalleerd",
+    )
 
 
 def send_expiry_notice(enrollment_id: int) -> None:
@@ -61,7 +65,11 @@ def _send_to_contact(enrollment_id: int, template: str, subject: str) -> None:
     from enrollment.models import Enrollment
 
     enrollment = Enrollment.objects.select_related("holder__organisation").get(pk=enrollment_id)
-    context = {"enrollment": enrollment, "holder": enrollment.holder, "portal_name": settings.PORTAL_NAME}
+    context = {
+        "enrollment": enrollment,
+        "holder": enrollment.holder,
+        "portal_name": settings.PORTAL_NAME,
+    }
     with translation.override("nl"):
         body = render_to_string(template, context)
     send_mail(

@@ -558,7 +558,9 @@ class Enrollment(models.Model):
     def expire(self) -> bool:
         """Close an enrollment that was not installed in time; its install codes stop working."""
         updated = (
-            Enrollment.objects.past_expiry().filter(pk=self.pk).update(status=EnrollmentStatus.EXPIRED)
+            Enrollment.objects.past_expiry()
+            .filter(pk=self.pk)
+            .update(status=EnrollmentStatus.EXPIRED)
         )
         self.refresh_from_db(fields=["status"])
         return bool(updated)
@@ -620,7 +622,11 @@ class InstallCodeManager(models.Manager["InstallCode"]):
         """The install code record for a presented code, whatever its state (or None)."""
         if not code or len(code) > 100:
             return None
-        return self.select_related("enrollment__holder").filter(code_hash=InstallCode.hash(code)).first()
+        return (
+            self.select_related("enrollment__holder")
+            .filter(code_hash=InstallCode.hash(code))
+            .first()
+        )
 
 
 class InstallCode(models.Model):
@@ -630,7 +636,9 @@ class InstallCode(models.Model):
     every status poll checks it (a password hash would cost ~0.2 s a poll).
     """
 
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="install_codes")
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="install_codes"
+    )
     code_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     replaced_at = models.DateTimeField(null=True, blank=True)

@@ -14,10 +14,12 @@ API_ERRORS: dict[str, Promise] = {
     "install_code_replaced": _("A newer installer was downloaded; use that one."),
     "install_code_expired": _("This installer has expired. Ask your contact person for a new PIN."),
     "rate_limited": _("Too many requests. Wait a minute and try again."),
-    "order_in_progress": _("A certificate is already being made for another key of this enrollment."),
+    "order_in_progress": _(
+        "A certificate is already being made for another key of this enrollment."
+    ),
     "already_issued": _("The certificate of this enrollment was issued for another key."),
     "not_issued": _("The certificate has not been issued yet."),
-    "unknown_format": _("Unknown format; use pem or p7b."),
+    "unknown_format": _("Unknown format; see the API description for the formats."),
     "no_client_certificate": _("No client certificate was presented."),
     "client_certificate_invalid": _("The client certificate was not accepted."),
     "certificate_unknown": _("This certificate was not issued by this portal."),
@@ -34,7 +36,15 @@ class _Messages(dict[str, str]):
 
 ERROR_MESSAGES = _Messages()
 ALL_ERROR_CODES = sorted({*CSR_ERRORS, *API_ERRORS})
-STATUSES = ["waiting_for_csr", "csr_received", "signing", "issued", "installed", "failed", "expired"]
+STATUSES = [
+    "waiting_for_csr",
+    "csr_received",
+    "signing",
+    "issued",
+    "installed",
+    "failed",
+    "expired",
+]
 
 
 def _error_response(description: str, codes: list[str]) -> dict[str, Any]:
@@ -56,6 +66,7 @@ AUTH_ERRORS = {
         "The install code is unknown or was replaced",
         ["install_code_unknown", "install_code_replaced"],
     ),
+    "400": _error_response("Unknown format", ["unknown_format"]),
     "410": _error_response("The enrollment expired", ["install_code_expired"]),
     "429": _error_response("Too many requests for this code or address", ["rate_limited"]),
 }
@@ -95,15 +106,21 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/pkcs10": {"schema": {"type": "string", "format": "binary"}},
+                            "application/pkcs10": {
+                                "schema": {"type": "string", "format": "binary"}
+                            },
                             "application/x-pem-file": {"schema": {"type": "string"}},
                         },
                     },
                     "responses": {
-                        "200": {"description": "Replay of an issued request for the same key", **STATUS_RESPONSE},
+                        "200": {
+                            "description": "Replay of an issued request for the same key",
+                            **STATUS_RESPONSE,
+                        },
                         "202": {"description": "Accepted; poll the status", **STATUS_RESPONSE},
                         "409": _error_response(
-                            "Another key was already submitted", ["order_in_progress", "already_issued"]
+                            "Another key was already submitted",
+                            ["order_in_progress", "already_issued"],
                         ),
                         "413": _error_response("The request is too large", ["csr_too_large"]),
                         "422": _error_response(
@@ -119,7 +136,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "operationId": "getStatus",
                     "summary": "The enrollment's progress",
                     "parameters": [FORMAT_PARAMETER],
-                    "responses": {"200": {"description": "The progress", **STATUS_RESPONSE}, **AUTH_ERRORS},
+                    "responses": {
+                        "200": {"description": "The progress", **STATUS_RESPONSE},
+                        **AUTH_ERRORS,
+                    },
                 }
             },
             "/api/v1/certificate": {
@@ -139,10 +159,11 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                             "description": "PEM: certificate and issuing CA; PKCS#7: also the root",
                             "content": {
                                 "application/pem-certificate-chain": {"schema": {"type": "string"}},
-                                "application/pkcs7-mime": {"schema": {"type": "string", "format": "binary"}},
+                                "application/pkcs7-mime": {
+                                    "schema": {"type": "string", "format": "binary"}
+                                },
                             },
                         },
-                        "400": _error_response("Unknown format", ["unknown_format"]),
                         "404": _error_response("Not issued yet", ["not_issued"]),
                         **AUTH_ERRORS,
                     },
@@ -157,8 +178,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "Installation confirmed", **STATUS_RESPONSE},
                         "401": _error_response(
-                            "No valid client certificate", ["no_client_certificate", "client_certificate_invalid"]
+                            "No valid client certificate",
+                            ["no_client_certificate", "client_certificate_invalid"],
                         ),
+                        "400": _error_response("Unknown format", ["unknown_format"]),
                         "403": _error_response(
                             "Not a certificate of this portal, or revoked",
                             ["certificate_unknown", "certificate_revoked"],
@@ -169,7 +192,11 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {
-                "installCode": {"type": "http", "scheme": "bearer", "description": "The install code"},
+                "installCode": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The install code",
+                },
                 "clientCertificate": {"type": "mutualTLS"},
             },
             "schemas": {

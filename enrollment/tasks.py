@@ -41,5 +41,7 @@ def expire_and_remind() -> dict[str, int]:
 def _claim(enrollment_id: int, field: str) -> bool:
     with transaction.atomic():
         return bool(
-            Enrollment.objects.filter(pk=enrollment_id, **{field: None}).update(**{field: timezone.now()})
+            Enrollment.objects.filter(pk=enrollment_id, **{field: None}).update(
+                **{field: timezone.now()}
+            )
         )

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.functional import Promise
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -15,14 +16,22 @@ from enrollment.openapi import ALL_ERROR_CODES, ERROR_MESSAGES
 from enrollment.page_links import SESSION_ENROLLMENTS
 from enrollment.wizard import PROGRESS, TOTAL_STEPS
 
-PROGRESS_MESSAGES = {
+PROGRESS_MESSAGES: dict[str, Promise] = {
     InstallProgress.WAITING: gettext_lazy("Click “Start installing” and open the downloaded file."),
-    InstallProgress.RECEIVED: gettext_lazy("Your request has arrived. The certificate is being prepared."),
+    InstallProgress.RECEIVED: gettext_lazy(
+        "Your request has arrived. The certificate is being prepared."
+    ),
     InstallProgress.SIGNING: gettext_lazy("The certificate is being signed."),
-    InstallProgress.ISSUED: gettext_lazy("The certificate has been issued. The installer is installing it."),
+    InstallProgress.ISSUED: gettext_lazy(
+        "The certificate has been issued. The installer is installing it."
+    ),
     InstallProgress.INSTALLED: gettext_lazy("The certificate is installed and works."),
-    InstallProgress.FAILED: gettext_lazy("The certificate could not be issued. Run the installer again; if this happens again, contact your contact person."),
-    InstallProgress.EXPIRED: gettext_lazy("This registration has expired. Ask your contact person for a new PIN."),
+    InstallProgress.FAILED: gettext_lazy(
+        "The certificate could not be issued. Run the installer again; if this happens again, contact your contact person."
+    ),
+    InstallProgress.EXPIRED: gettext_lazy(
+        "This registration has expired. Ask your contact person for a new PIN."
+    ),
 }
 
 
@@ -71,7 +80,7 @@ def installation(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def install_status(enrollment: Enrollment, progress: str, error_code: str) -> dict[str, object]:
-    stages = [
+    stages: list[str] = [
         InstallProgress.WAITING,
         InstallProgress.RECEIVED,
         InstallProgress.SIGNING,
@@ -84,9 +93,16 @@ def install_status(enrollment: Enrollment, progress: str, error_code: str) -> di
         "label": str(InstallProgress(progress).label),
         "message": str(PROGRESS_MESSAGES.get(progress, "")),
         "error_code": error_code,
-        "error_message": ERROR_MESSAGES[error_code] if error_code and error_code in ALL_ERROR_CODES else "",
+        "error_message": ERROR_MESSAGES[error_code]
+        if error_code and error_code in ALL_ERROR_CODES
+        else "",
         "stages": [
-            {"key": stage.value, "label": str(stage.label), "done": i < reached or progress == "installed", "current": i == reached}
+            {
+                "key": stage,
+                "label": str(InstallProgress(stage).label),
+                "done": i < reached or progress == InstallProgress.INSTALLED,
+                "current": i == reached,
+            }
             for i, stage in enumerate(stages)
         ],
         "open": enrollment.is_open,
@@ -103,7 +119,7 @@ def installation_status(request: HttpRequest, public_id: str) -> JsonResponse:
 
 @require_POST
 def download_installer(request: HttpRequest, public_id: str) -> HttpResponse:
-    """"Start installeren": an installer for the chosen system, bound by a new install code."""
+    """ "Start installeren": an installer for the chosen system, bound by a new install code."""
     enrollment = _own_enrollment(request, public_id)
     platform = request.POST.get("platform", "")
     if platform not in installers.PLATFORMS or not enrollment.is_open:
@@ -113,14 +129,20 @@ def download_installer(request: HttpRequest, public_id: str) -> HttpResponse:
         return render(
             request,
             "400.html",
-            {"message": _("The certificate authority is not available right now. Try again later.")},
+            {
+                "message": _(
+                    "The certificate authority is not available right now. Try again later."
+                )
+            },
             status=503,
         )
     code = InstallCode.objects.mint(enrollment)
     body = installers.render_installer(enrollment, platform, code, root.pem)
     chosen = installers.PLATFORMS[platform]
     response = HttpResponse(body, content_type=chosen.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{installers.filename(enrollment, chosen)}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{installers.filename(enrollment, chosen)}"'
+    )
     response["Cache-Control"] = "no-store"
     return response
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django_ratelimit.core import is_ratelimited
 from formtools.wizard.views import SessionWizardView
 
+from enrollment import page_links
 from enrollment.forms import (
     CertificateNameForm,
     ConsentForm,
@@ -40,7 +41,6 @@ from enrollment.models import (
     HolderKind,
     PolicyDocument,
 )
-from enrollment import page_links
 from portal.client_address import client_address, ratelimit_key
 from portal.queue import queue_after_commit
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from captcha.models import CaptchaStore
 from django.test import Client
@@ -26,7 +28,9 @@ def test_the_refresh_link_returns_a_new_challenge(client: Client) -> None:
     assert CaptchaStore.objects.filter(hashkey=data["key"]).exists()
 
 
-def test_the_step_offers_a_refresh_link_and_an_audio_alternative(client: Client, settings: object) -> None:
+def test_the_step_offers_a_refresh_link_and_an_audio_alternative(
+    client: Client, settings: object
+) -> None:
     require_binary("flite")
     html = client.get("/enroll/personal/").content.decode()
     assert "data-captcha-refresh" in html
@@ -37,6 +41,9 @@ def test_the_step_offers_a_refresh_link_and_an_audio_alternative(client: Client,
 def test_the_audio_alternative_speaks_the_digits(client: Client) -> None:
     require_binary("flite")
     key = CaptchaStore.generate_key()
-    response = client.get(f"/captcha/audio/{key}.wav")
+    response: Any = client.get(f"/captcha/audio/{key}.wav")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content if response.streaming else [response.content])[:4] == b"RIFF"
+    assert (
+        b"".join(response.streaming_content if response.streaming else [response.content])[:4]
+        == b"RIFF"
+    )

@@ -31,7 +31,9 @@ def _clean_cache() -> None:
 
 
 @pytest.fixture
-def enrollment(hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]) -> Enrollment:
+def enrollment(
+    hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
+) -> Enrollment:
     return make_enrollment()
 
 
@@ -41,57 +43,83 @@ def code(enrollment: Enrollment) -> str:
 
 
 def auth(code: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {code}"}
+    return {"Authorization": f"Bearer {code}"}
 
 
-def submit(client: Client, code: str, body: bytes = CSR, content_type: str = "application/pkcs10") -> Any:
-    return client.post("/api/v1/csr", body, content_type=content_type, **auth(code))
+def submit(
+    client: Client, code: str, body: bytes = CSR, content_type: str = "application/pkcs10"
+) -> Any:
+    return client.post("/api/v1/csr", body, content_type=content_type, headers=auth(code))
 
 
 class TestHappyPath:
-    def test_submit_sign_fetch(self, client: Client, code: str, enrollment: Enrollment, eager_tasks: None,
-                               django_capture_on_commit_callbacks: Any) -> None:
+    def test_submit_sign_fetch(
+        self,
+        client: Client,
+        code: str,
+        enrollment: Enrollment,
+        eager_tasks: None,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
         with django_capture_on_commit_callbacks(execute=True):
             response = submit(client, code)
         assert response.status_code == 202
-        status = client.get("/api/v1/status", **auth(code)).json()
+        status = client.get("/api/v1/status", headers=auth(code)).json()
         assert status["status"] == "issued" and len(status["sha1"]) == 40
 
-        pem = client.get("/api/v1/certificate?format=pem", **auth(code))
+        pem = client.get("/api/v1/certificate?format=pem", headers=auth(code))
         chain = x509.load_pem_x509_certificates(pem.content)
         issuing = CertificateAuthority.objects.current_issuing()
         assert issuing is not None
         assert len(chain) == 2 and chain[1] == issuing.certificate
-        leaf_key = chain[0].public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        csr_key = x509.load_pem_x509_csr(CSR).public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        leaf_key = (
+            chain[0]
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+        csr_key = (
+            x509.load_pem_x509_csr(CSR)
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
         assert leaf_key == csr_key
 
-        p7b = client.get("/api/v1/certificate?format=p7b", **auth(code))
+        p7b = client.get("/api/v1/certificate?format=p7b", headers=auth(code))
         assert p7b["Content-Type"] == "application/pkcs7-mime"
         assert len(pkcs7.load_der_pkcs7_certificates(p7b.content)) == 3
 
-    def test_status_as_text_lines_for_the_windows_installer(self, client: Client, code: str) -> None:
-        response = client.get("/api/v1/status?format=text", **auth(code))
+    def test_status_as_text_lines_for_the_windows_installer(
+        self, client: Client, code: str
+    ) -> None:
+        response = client.get("/api/v1/status?format=text", headers=auth(code))
         assert response.content.decode().splitlines()[0] == "status=waiting_for_csr"
 
     def test_der_csrs_are_accepted(self, client: Client, code: str) -> None:
         der = x509.load_pem_x509_csr(CSR).public_bytes(serialization.Encoding.DER)
         assert submit(client, code, der).status_code == 202
-        assert client.get("/api/v1/status", **auth(code)).json()["status"] == "csr_received"
+        assert client.get("/api/v1/status", headers=auth(code)).json()["status"] == "csr_received"
 
 
 class TestInstallCodes:
     def test_no_or_unknown_code_is_401(self, client: Client) -> None:
         assert client.get("/api/v1/status").json()["code"] == "install_code_unknown"
-        response = client.get("/api/v1/status", **auth("nonsense"))
+        response = client.get("/api/v1/status", headers=auth("nonsense"))
         assert response.status_code == 401 and response.json()["code"] == "install_code_unknown"
 
-    def test_a_code_replaced_by_a_newer_download_is_401(self, client: Client, enrollment: Enrollment, code: str) -> None:
+    def test_a_code_replaced_by_a_newer_download_is_401(
+        self, client: Client, enrollment: Enrollment, code: str
+    ) -> None:
         InstallCode.objects.mint(enrollment)
         response = submit(client, code)
         assert response.status_code == 401 and response.json()["code"] == "install_code_replaced"
 
-    def test_an_expired_enrollments_code_is_410(self, client: Client, enrollment: Enrollment, code: str) -> None:
+    def test_an_expired_enrollments_code_is_410(
+        self, client: Client, enrollment: Enrollment, code: str
+    ) -> None:
         Enrollment.objects.filter(pk=enrollment.pk).update(expires_at=timezone.now())
         response = submit(client, code)
         assert response.status_code == 410 and response.json()["code"] == "install_code_expired"
@@ -114,7 +142,9 @@ class TestCsrPolicy:
             ("bad_signature.der", 422, "csr_bad_signature"),
         ],
     )
-    def test_bad_csrs_are_refused_with_the_policys_code(self, client: Client, code: str, fixture: str, status: int, error: str) -> None:
+    def test_bad_csrs_are_refused_with_the_policys_code(
+        self, client: Client, code: str, fixture: str, status: int, error: str
+    ) -> None:
         response = submit(client, code, fixture_bytes(fixture))
         assert (response.status_code, response.json()["code"]) == (status, error)
         assert Order.objects.count() == 0
@@ -152,13 +182,15 @@ class TestReplay:
         response = submit(client, code, OTHER_CSR)
         assert (response.status_code, response.json()["code"]) == (409, "order_in_progress")
 
-    def test_a_retried_submission_of_the_same_key_is_accepted_once(self, client: Client, code: str) -> None:
+    def test_a_retried_submission_of_the_same_key_is_accepted_once(
+        self, client: Client, code: str
+    ) -> None:
         assert submit(client, code).status_code == 202
         assert submit(client, code).status_code == 202
         assert Order.objects.count() == 1
 
     def test_certificate_before_issuance_is_404(self, client: Client, code: str) -> None:
-        response = client.get("/api/v1/certificate", **auth(code))
+        response = client.get("/api/v1/certificate", headers=auth(code))
         assert (response.status_code, response.json()["code"]) == (404, "not_issued")
 
     def test_unknown_certificate_format_is_400(
@@ -166,12 +198,14 @@ class TestReplay:
     ) -> None:
         with django_capture_on_commit_callbacks(execute=True):
             submit(client, code)
-        response = client.get("/api/v1/certificate?format=der", **auth(code))
+        response = client.get("/api/v1/certificate?format=der", headers=auth(code))
         assert (response.status_code, response.json()["code"]) == (400, "unknown_format")
 
 
 class TestRateLimits:
-    def test_too_many_submissions_per_code_is_429(self, client: Client, code: str, settings: Any) -> None:
+    def test_too_many_submissions_per_code_is_429(
+        self, client: Client, code: str, settings: Any
+    ) -> None:
         settings.API_SUBMIT_RATE_PER_CODE = "2/m"
         statuses = [submit(client, code, b"").status_code for _ in range(3)]
         assert statuses == [422, 422, 429]
@@ -180,34 +214,57 @@ class TestRateLimits:
 
     def test_too_many_requests_per_address_is_429(self, client: Client, settings: Any) -> None:
         settings.API_READ_RATE_PER_ADDRESS = "3/m"
-        statuses = [client.get("/api/v1/status", **auth(f"guess-{i}")).status_code for i in range(4)]
+        statuses = [
+            client.get("/api/v1/status", headers=auth(f"guess-{i}")).status_code for i in range(4)
+        ]
         assert statuses == [401, 401, 401, 429]
 
 
 class TestTlsCheck:
-    def issue(self, client: Client, code: str, django_capture_on_commit_callbacks: Any) -> x509.Certificate:
+    def issue(
+        self, client: Client, code: str, django_capture_on_commit_callbacks: Any
+    ) -> x509.Certificate:
         with django_capture_on_commit_callbacks(execute=True):
             submit(client, code)
-        return x509.load_pem_x509_certificates(client.get("/api/v1/certificate", **auth(code)).content)[0]
+        return x509.load_pem_x509_certificates(
+            client.get("/api/v1/certificate", headers=auth(code)).content
+        )[0]
 
-    def via_proxy(self, certificate: x509.Certificate, verify: str = "SUCCESS") -> dict[str, str]:
+    def via_proxy(self, certificate: x509.Certificate, verify: str = "SUCCESS") -> dict[str, Any]:
         pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
-        return {"HTTP_X_CLIENT_VERIFY": verify, "HTTP_X_CLIENT_CERT": quote(pem), "REMOTE_ADDR": "127.0.0.1"}
+        return {
+            "HTTP_X_CLIENT_VERIFY": verify,
+            "HTTP_X_CLIENT_CERT": quote(pem),
+            "REMOTE_ADDR": "127.0.0.1",
+        }
 
     def test_a_verified_certificate_confirms_the_installation(
-        self, client: Client, code: str, enrollment: Enrollment, settings: Any, eager_tasks: None,
+        self,
+        client: Client,
+        code: str,
+        enrollment: Enrollment,
+        settings: Any,
+        eager_tasks: None,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
         settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
         certificate = self.issue(client, code, django_capture_on_commit_callbacks)
         response = client.get("/api/v1/tls-check", **self.via_proxy(certificate))
-        assert response.json() == {"status": "installed", "certificate_name": enrollment.certificate_name}
+        assert response.json() == {
+            "status": "installed",
+            "certificate_name": enrollment.certificate_name,
+        }
         enrollment.refresh_from_db()
         assert enrollment.status == "installed" and enrollment.installed_at is not None
-        assert client.get("/api/v1/status", **auth(code)).json()["status"] == "installed"
+        assert client.get("/api/v1/status", headers=auth(code)).json()["status"] == "installed"
 
     def test_headers_from_an_untrusted_address_are_ignored(
-        self, client: Client, code: str, settings: Any, eager_tasks: None, django_capture_on_commit_callbacks: Any
+        self,
+        client: Client,
+        code: str,
+        settings: Any,
+        eager_tasks: None,
+        django_capture_on_commit_callbacks: Any,
     ) -> None:
         settings.TRUSTED_PROXIES = []
         certificate = self.issue(client, code, django_capture_on_commit_callbacks)
@@ -216,11 +273,21 @@ class TestTlsCheck:
 
     def test_a_failed_verification_is_401(self, client: Client, settings: Any) -> None:
         settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
-        response = client.get("/api/v1/tls-check", HTTP_X_CLIENT_VERIFY="FAILED:certificate revoked")
-        assert (response.status_code, response.json()["code"]) == (401, "client_certificate_invalid")
+        response = client.get(
+            "/api/v1/tls-check", HTTP_X_CLIENT_VERIFY="FAILED:certificate revoked"
+        )
+        assert (response.status_code, response.json()["code"]) == (
+            401,
+            "client_certificate_invalid",
+        )
 
     def test_a_revoked_certificate_is_403(
-        self, client: Client, code: str, enrollment: Enrollment, settings: Any, eager_tasks: None,
+        self,
+        client: Client,
+        code: str,
+        enrollment: Enrollment,
+        settings: Any,
+        eager_tasks: None,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
         settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
@@ -233,5 +300,13 @@ class TestTlsCheck:
 def test_the_openapi_document_lists_every_path_and_error_code(client: Client) -> None:
     document = client.get("/api/v1/openapi.json").json()
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/api/v1/csr", "/api/v1/status", "/api/v1/certificate", "/api/v1/tls-check"}
-    assert "install_code_expired" in document["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+    assert set(document["paths"]) == {
+        "/api/v1/csr",
+        "/api/v1/status",
+        "/api/v1/certificate",
+        "/api/v1/tls-check",
+    }
+    assert (
+        "install_code_expired"
+        in document["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+    )

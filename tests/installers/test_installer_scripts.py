@@ -20,7 +20,9 @@ CODE = "T3st-install-code_0123456789abcdefghijklmnopqrstu"
 
 
 @pytest.fixture
-def enrollment(hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]) -> Enrollment:
+def enrollment(
+    hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
+) -> Enrollment:
     return make_enrollment()
 
 
@@ -31,7 +33,9 @@ def render(enrollment: Enrollment, platform: str) -> str:
 
 
 @pytest.mark.parametrize("platform", ["linux", "macos"])
-def test_the_shell_installers_parse_and_are_shellcheck_clean(enrollment: Enrollment, platform: str, tmp_path: Path) -> None:
+def test_the_shell_installers_parse_and_are_shellcheck_clean(
+    enrollment: Enrollment, platform: str, tmp_path: Path
+) -> None:
     shellcheck = require_binary("shellcheck")
     script = tmp_path / "installer.sh"
     script.write_text(render(enrollment, platform))
@@ -50,26 +54,42 @@ def test_the_linux_installer_bakes_in_the_portal_code_name_and_root(enrollment: 
     assert root.pem.strip() in script
 
 
-def test_the_linux_installer_refuses_unknown_options_with_a_clear_message(enrollment: Enrollment, tmp_path: Path) -> None:
+def test_the_linux_installer_refuses_unknown_options_with_a_clear_message(
+    enrollment: Enrollment, tmp_path: Path
+) -> None:
     script = tmp_path / "installer.sh"
     script.write_text(render(enrollment, "linux"))
-    result = subprocess.run(["sh", str(script), "--bogus"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["sh", str(script), "--bogus"], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode != 0 and "unknown option: --bogus" in result.stderr
 
 
-def test_the_linux_installer_asks_for_yes_when_not_interactive(enrollment: Enrollment, tmp_path: Path) -> None:
+def test_the_linux_installer_asks_for_yes_when_not_interactive(
+    enrollment: Enrollment, tmp_path: Path
+) -> None:
     require_binary("certutil")
     script = tmp_path / "installer.sh"
     script.write_text(render(enrollment, "linux"))
-    result = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        ["sh", str(script)], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+    )
     assert result.returncode != 0 and "--yes" in result.stderr
 
 
 class TestWindows:
     KNOWN_INF_KEYS = {
         # certreq -new INF syntax (Microsoft "certreq" reference, [NewRequest] section).
-        "Subject", "KeyAlgorithm", "KeyLength", "Exportable", "MachineKeySet", "ProviderName",
-        "KeyUsage", "RequestType", "HashAlgorithm", "FriendlyName",
+        "Subject",
+        "KeyAlgorithm",
+        "KeyLength",
+        "Exportable",
+        "MachineKeySet",
+        "ProviderName",
+        "KeyUsage",
+        "RequestType",
+        "HashAlgorithm",
+        "FriendlyName",
     }
 
     def test_the_cmd_file_has_windows_line_endings(self, enrollment: Enrollment) -> None:
@@ -77,7 +97,9 @@ class TestWindows:
         assert script.startswith("@echo off\r\n")
         assert "\n" not in script.replace("\r\n", "")
 
-    def test_the_inf_is_valid_certreq_syntax_with_a_non_exportable_user_key(self, enrollment: Enrollment) -> None:
+    def test_the_inf_is_valid_certreq_syntax_with_a_non_exportable_user_key(
+        self, enrollment: Enrollment
+    ) -> None:
         lines = installers.windows_request_inf(enrollment.certificate_name)
         assert lines[:3] == ["[Version]", 'Signature="$Windows NT$"', "[NewRequest]"]
         sections: dict[str, dict[str, str]] = {}
@@ -97,9 +119,15 @@ class TestWindows:
         assert int(request["KeyLength"]) >= 2048
         assert sections["EnhancedKeyUsageExtension"] == {"OID": "1.3.6.1.5.5.7.3.2"}  # clientAuth
 
-    def test_the_cmd_echoes_the_inf_and_root_without_batch_metacharacters(self, enrollment: Enrollment) -> None:
+    def test_the_cmd_echoes_the_inf_and_root_without_batch_metacharacters(
+        self, enrollment: Enrollment
+    ) -> None:
         script = render(enrollment, "windows")
-        echoed = [line[5:] for line in script.split("\r\n") if line.startswith("echo ") and not line.startswith("echo [")]
+        echoed = [
+            line[5:]
+            for line in script.split("\r\n")
+            if line.startswith("echo ") and not line.startswith("echo [")
+        ]
         for text in echoed:
             if text.startswith(("Klaar", "FOUT")):
                 continue
@@ -108,8 +136,27 @@ class TestWindows:
 
     def test_the_cmd_uses_only_built_in_tools(self, enrollment: Enrollment) -> None:
         script = render(enrollment, "windows")
-        commands = {line.split()[0].lower() for line in script.split("\r\n") if line and not line.startswith(("rem", "echo", ":", ")", "@", "%", "{"))}
-        assert {"certreq", "certutil", "set", "where", "mkdir", "for", "if", "timeout", "goto", "exit", "pause", "findstr", "rmdir", "setlocal"} >= {c for c in commands if c.isalpha()}
+        commands = {
+            line.split()[0].lower()
+            for line in script.split("\r\n")
+            if line and not line.startswith(("rem", "echo", ":", ")", "@", "%", "{"))
+        }
+        assert {
+            "certreq",
+            "certutil",
+            "set",
+            "where",
+            "mkdir",
+            "for",
+            "if",
+            "timeout",
+            "goto",
+            "exit",
+            "pause",
+            "findstr",
+            "rmdir",
+            "setlocal",
+        } >= {c for c in commands if c.isalpha()}
         assert "certreq -new -q -user" in script and "certreq -accept -q -user" in script
         assert "certutil -user -addstore Root" in script
         assert "curl.exe" in script

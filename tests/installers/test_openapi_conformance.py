@@ -1,0 +1,53 @@
+"""The installer API keeps to its own OpenAPI document (schemathesis, property-based)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.cache import cache
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from ca.models import CertificateAuthority
+from enrollment.models import Enrollment, InstallCode
+
+# A CSR body is bytes (DER) or text (PEM): send what hypothesis makes as it is.
+schemathesis.serializer.alias(["application/pkcs10"], "application/octet-stream")
+schemathesis.serializer.alias(["application/x-pem-file"], "text/plain")
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+CURRENT = {"code": ""}
+
+
+@schema.auth()
+class InstallCodeAuth:
+    """The valid install code of the test's enrollment; schemathesis also tries invalid ones."""
+
+    def get(self, case: Any, context: Any) -> str:
+        return CURRENT["code"]
+
+    def set(self, case: Any, data: str, context: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+@pytest.fixture
+def install_code(
+    hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment], settings: Any
+) -> str:
+    settings.API_SUBMIT_RATE_PER_CODE = settings.API_READ_RATE_PER_CODE = "100000/m"
+    settings.API_SUBMIT_RATE_PER_ADDRESS = settings.API_READ_RATE_PER_ADDRESS = "100000/m"
+    cache.clear()
+    CURRENT["code"] = InstallCode.objects.mint(make_enrollment())
+    return CURRENT["code"]
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_answers_as_its_openapi_document_says(case: Any, install_code: str) -> None:
+    # Excluded: a schema cannot say "a valid PKCS#10 request", so schema-valid bodies are
+    # rightly refused with the CSR policy's 422 and code.
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
