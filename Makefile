@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-DEV_ENV := PORTAL_MODE=development DEBUG=1
+DEV_ENV := PORTAL_MODE=development DEBUG=1 PORTAL_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: run test lint unit messages clean
 
@@ -17,7 +17,7 @@ messages: $(VENV)/.installed
 	PORTAL_MODE=development $(PY) manage.py compile_catalogues
 
 run: messages
-	mkdir -p var
+	mkdir -p var/broker/processed
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
 	$(DEV_ENV) $(PY) manage.py init_ca
 	@echo "Demo holders (PINs are new on every start):"

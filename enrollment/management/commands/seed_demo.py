@@ -46,5 +46,5 @@ class Command(BaseCommand):
             else:
                 pin = holder.issue_pin()
             self.stdout.write(
-                f"  {holder.get_kind_display():<22} {name:<16} gebruikersnummer {holder.user_number}  pincode {pin}"
+                f"  {holder.get_kind_display():<24} {name:<16} gebruikersnummer {holder.user_number}  pincode {pin}"
             )
