@@ -6,12 +6,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from enrollment.models import (
     ActivationCode,
@@ -20,6 +23,7 @@ from enrollment.models import (
     Holder,
     Organisation,
     PolicyDocument,
+    RefusedAddress,
 )
 
 
@@ -189,3 +193,47 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[PolicyDocument]) -> None:
         for document in queryset.filter(published_at=None):
             document.publish()
+
+
+@admin.register(RefusedAddress)
+class RefusedAddressAdmin(admin.ModelAdmin):
+    """Where system certificates were used from addresses they are not allowed from."""
+
+    list_display = ["address", "holder", "attempts", "first_seen", "last_seen", "allow_button"]
+    list_select_related = ["holder"]
+    search_fields = ["address", "holder__user_number", "holder__display_name"]
+    readonly_fields = ["holder", "address", "attempts", "first_seen", "last_seen"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        allow = self.admin_site.admin_view(require_POST(self.allow_view))
+        return [
+            path("<int:pk>/allow/", allow, name="enrollment_refusedaddress_allow"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("allow"))
+    def allow_button(self, row: RefusedAddress) -> str:
+        if row.holder.allows_address(row.address):
+            return "✓"
+        # The change list is one form with a CSRF token; this button posts it to allow_view.
+        return format_html(
+            '<button type="submit" class="button" formaction="{}">{}</button>',
+            reverse("admin:enrollment_refusedaddress_allow", args=[row.pk]),
+            _("Allow this address"),
+        )
+
+    def allow_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        row = get_object_or_404(RefusedAddress.objects.select_related("holder"), pk=pk)
+        row.holder.allow_address(row.address)
+        self.message_user(
+            request,
+            _("%(address)s is now allowed for %(holder)s.")
+            % {"address": row.address, "holder": row.holder},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:enrollment_refusedaddress_changelist"))

@@ -177,6 +177,26 @@ class Holder(models.Model):
     def is_blocked(self) -> bool:
         return self.status == HolderStatus.BLOCKED
 
+    def allows_address(self, address: str) -> bool:
+        """Whether a system certificate of this holder may be used from ``address``."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in self.networks)
+
+    @transaction.atomic
+    def allow_address(self, address: str) -> None:
+        """Add one address to the allowed ranges (the admin's one-click fix for a refusal)."""
+        locked = Holder.objects.select_for_update().get(pk=self.pk)
+        if not locked.allows_address(address):
+            network = ipaddress.ip_network(address)
+            locked.allowed_networks = "\n".join([*locked.allowed_networks.split(), str(network)])
+            locked.save(update_fields=["allowed_networks"])
+        self.allowed_networks = locked.allowed_networks
+
     def save_with_new_user_number(self) -> None:
         # A collision among 10^13 numbers is rare but possible; the unique index decides.
         for _attempt in range(5):
@@ -664,3 +684,46 @@ class InstallCode(models.Model):
             and enrollment.status != EnrollmentStatus.EXPIRED
             and enrollment.expires_at > timezone.now()
         )
+
+
+class RefusedAddressManager(models.Manager["RefusedAddress"]):
+    def record(self, holder: Holder, address: str) -> None:
+        """Count a refused use of a system certificate; one row per holder and address."""
+        now = timezone.now()
+        counted = self.filter(holder=holder, address=address).update(
+            attempts=F("attempts") + 1, last_seen=now
+        )
+        if counted:
+            return
+        try:
+            with transaction.atomic():
+                self.create(holder=holder, address=address, first_seen=now, last_seen=now)
+        except IntegrityError:  # a concurrent refusal created the row first
+            self.filter(holder=holder, address=address).update(
+                attempts=F("attempts") + 1, last_seen=now
+            )
+
+
+class RefusedAddress(models.Model):
+    """An address from which a system certificate was used but is not allowed."""
+
+    holder = models.ForeignKey(Holder, on_delete=models.CASCADE, related_name="refused_addresses")
+    address = models.GenericIPAddressField(_("address"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+
+    objects = RefusedAddressManager()
+
+    class Meta:
+        ordering = ["-last_seen"]
+        verbose_name = _("refused address")
+        verbose_name_plural = _("refused addresses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["holder", "address"], name="refused_address_once_per_holder"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.holder})"

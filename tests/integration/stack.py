@@ -51,7 +51,10 @@ def server_tls(tmp_path: Path) -> ServerTls:
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -64,10 +67,14 @@ def server_tls(tmp_path: Path) -> ServerTls:
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
             critical=False,
         )
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     folder = tmp_path / "server-tls"
@@ -76,7 +83,11 @@ def server_tls(tmp_path: Path) -> ServerTls:
     paths.ca_pem.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     paths.certificate.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     paths.key.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
     )
     return paths
 
@@ -120,7 +131,13 @@ http {{
 
 
 @pytest.fixture
-def nginx(live_server: Any, server_tls: ServerTls, hierarchy: CertificateAuthority, tmp_path: Path, settings: Any) -> Iterator[str]:
+def nginx(
+    live_server: Any,
+    server_tls: ServerTls,
+    hierarchy: CertificateAuthority,
+    tmp_path: Path,
+    settings: Any,
+) -> Iterator[str]:
     """https://127.0.0.1:PORT, proxied to the live server; the portal's settings point at it."""
     binary = require_binary("nginx")
     run = tmp_path / "nginx"
@@ -135,7 +152,12 @@ def nginx(live_server: Any, server_tls: ServerTls, hierarchy: CertificateAuthori
     conf = run / "nginx.conf"
     conf.write_text(
         NGINX_CONF.format(
-            run=run, port=port, certificate=server_tls.certificate, key=server_tls.key, client_ca=client_ca, upstream=upstream
+            run=run,
+            port=port,
+            certificate=server_tls.certificate,
+            key=server_tls.key,
+            client_ca=client_ca,
+            upstream=upstream,
         )
     )
     process = subprocess.Popen([binary, "-p", str(run), "-c", str(conf)], stderr=subprocess.PIPE)
@@ -150,7 +172,9 @@ def nginx(live_server: Any, server_tls: ServerTls, hierarchy: CertificateAuthori
                 break
         except OSError:
             if process.poll() is not None:
-                pytest.fail(f"nginx did not start: {process.stderr.read().decode() if process.stderr else ''}")
+                pytest.fail(
+                    f"nginx did not start: {process.stderr.read().decode() if process.stderr else ''}"
+                )
             time.sleep(0.05)
     yield url
     process.terminate()

@@ -21,7 +21,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.django_d
 
 
 def test_a_person_enrolls_installs_and_sees_installed_on_the_page(
-    page: Page, live_server: Any, nginx: str, workers: Any, hierarchy: CertificateAuthority, tmp_path: Path
+    page: Page,
+    live_server: Any,
+    nginx: str,
+    workers: Any,
+    hierarchy: CertificateAuthority,
+    tmp_path: Path,
 ) -> None:
     require_binary("certutil")
     workers.start("browser-worker")
@@ -49,7 +54,10 @@ def test_a_person_enrolls_installs_and_sees_installed_on_the_page(
     home.mkdir()
     result = subprocess.run(
         ["sh", str(script), "--yes"],
-        capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
         env={"PATH": os.environ["PATH"], "HOME": str(home)},
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}\n{workers.logs()}"

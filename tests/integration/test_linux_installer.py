@@ -44,7 +44,12 @@ def download_installer(client: Client, enrollment: Enrollment, folder: Path) -> 
 def run_installer(script: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     environment = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8"}
     return subprocess.run(
-        ["sh", str(script), "--yes", *args], capture_output=True, text=True, timeout=180, env=environment, stdin=subprocess.DEVNULL
+        ["sh", str(script), "--yes", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=environment,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -78,12 +83,27 @@ def test_the_linux_installer_enrolls_installs_and_confirms_over_mutual_tls(
     assert root is not None
     (tmp_path / "root.pem").write_text(root.pem)
     verify = subprocess.run(
-        ["openssl", "verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", str(tmp_path / "root.pem"),
-         "-untrusted", str(out / "chain.pem"), str(out / "certificate.pem")],
-        capture_output=True, text=True,
+        [
+            "openssl",
+            "verify",
+            "-x509_strict",
+            "-purpose",
+            "sslclient",
+            "-CAfile",
+            str(tmp_path / "root.pem"),
+            "-untrusted",
+            str(out / "chain.pem"),
+            str(out / "certificate.pem"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    lint = subprocess.run([str(BIN / "lint_pkix_cert"), "lint", "-s", "WARNING", str(out / "certificate.pem")], capture_output=True, text=True)
+    lint = subprocess.run(
+        [str(BIN / "lint_pkix_cert"), "lint", "-s", "WARNING", str(out / "certificate.pem")],
+        capture_output=True,
+        text=True,
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
     # The key stayed on the machine, readable only by its owner.
