@@ -60,6 +60,7 @@ class HolderStatus(models.TextChoices):
 class BlockReason(models.TextChoices):
     PIN_ATTEMPTS = "pin_attempts", _("too many wrong PINs")
     ADMIN = "admin", _("blocked by an administrator")
+    LOGIN_ATTEMPTS = "login_attempts", _("too many wrong passwords or codes")
 
 
 def validate_networks(value: str) -> None:

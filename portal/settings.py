@@ -274,6 +274,10 @@ API_SUBMIT_RATE_PER_ADDRESS = env_str("API_SUBMIT_RATE_PER_ADDRESS", "60/m")
 API_READ_RATE_PER_CODE = env_str("API_READ_RATE_PER_CODE", "120/m")
 API_READ_RATE_PER_ADDRESS = env_str("API_READ_RATE_PER_ADDRESS", "600/m")
 
+# --- Holder login ---------------------------------------------------------------------
+# Wrong passwords or authenticator codes before the holder is blocked, as VECOZO does.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1, maximum=20)
+
 # --- Captcha (django-simple-captcha) ----------------------------------------------------
 CAPTCHA_CHALLENGE_FUNCT = "enrollment.captcha.six_digit_challenge"
 CAPTCHA_LENGTH = 6
@@ -345,3 +349,9 @@ CELERY_BEAT_SCHEDULE = {
     "ca-refresh-publications": {"task": "ca.refresh_publications", "schedule": 15 * 60.0},
     "enrollment-expire-and-remind": {"task": "enrollment.expire_and_remind", "schedule": 60 * 60.0},
 }
+if REDIS_URL:
+    # Publishing (an order's on-commit send) must fail at once when Redis is down: kombu
+    # otherwise retries the connection for ~6 s inside the web request. Nothing is lost, the
+    # sweep re-queues the order. (The worker's consumer keeps retrying forever regardless:
+    # it passes its own broker_connection_max_retries.)
+    pass  # CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "max_retries": 0}

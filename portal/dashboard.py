@@ -1,0 +1,191 @@
+"""The holder's own pages: certificates, chain download, revocation, password, authenticator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import check_password, make_password
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ca.models import Certificate, RevocationReason
+from enrollment.forms import check_password_rule
+from enrollment.models import Enrollment
+from portal.client_address import client_address
+from portal.login import SESSION_LOGIN, SESSION_PENDING, holder_login_required
+from portal.models import HolderAccount
+
+HOLDER_REVOCATION_REASONS = [
+    (RevocationReason.KEY_COMPROMISE, gettext_lazy("My key or computer may be in the wrong hands")),
+    (RevocationReason.SUPERSEDED, gettext_lazy("I have a new certificate")),
+    (RevocationReason.AFFILIATION_CHANGED, gettext_lazy("I no longer work for this organisation")),
+    (RevocationReason.CESSATION_OF_OPERATION, gettext_lazy("I no longer need this certificate")),
+]
+
+
+def _own_certificate(current: Certificate, serial: str) -> Certificate:
+    found = (
+        Certificate.objects.select_related("enrollment", "issuer")
+        .filter(enrollment__holder=current.enrollment.holder, serial_hex=serial)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+@holder_login_required
+def dashboard(request: HttpRequest, current: Certificate) -> HttpResponse:
+    holder = current.enrollment.holder
+    certificates = (
+        Certificate.objects.filter(enrollment__holder=holder)
+        .select_related("enrollment")
+        .order_by("-issued_at")
+    )
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "holder": holder,
+            "current": current,
+            "certificates": certificates,
+            "account": HolderAccount.of(holder),
+        },
+    )
+
+
+@holder_login_required
+def download_chain(request: HttpRequest, current: Certificate, serial: str) -> HttpResponse:
+    certificate = _own_certificate(current, serial)
+    chain = [certificate.certificate]
+    issuer = certificate.issuer
+    while issuer is not None:
+        chain.append(issuer.certificate)
+        issuer = issuer.parent
+    body = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
+    response = HttpResponse(body, content_type="application/pem-certificate-chain")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{certificate.enrollment.certificate_name}-chain.pem"'
+    )
+    return response
+
+
+class RevokeForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Reason"), choices=HOLDER_REVOCATION_REASONS, widget=forms.RadioSelect
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I understand that this certificate can no longer be used afterwards.")
+    )
+
+
+@holder_login_required
+def revoke(request: HttpRequest, current: Certificate, serial: str) -> HttpResponse:
+    certificate = _own_certificate(current, serial)
+    if certificate.is_revoked:
+        return redirect("portal:dashboard")
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        holder = certificate.enrollment.holder
+        certificate.revoke(
+            form.cleaned_data["reason"],
+            actor=f"holder:{holder.user_number}",
+            client_address=client_address(request),
+        )
+        if certificate.pk == current.pk:
+            # The certificate this session stands on is gone: so is the session.
+            request.session.flush()
+            return render(request, "portal/logged_out.html", {"revoked": certificate})
+        return redirect("portal:dashboard")
+    return render(request, "portal/revoke.html", {"form": form, "certificate": certificate})
+
+
+class ChangePasswordForm(forms.Form):
+    current_password = forms.CharField(
+        label=gettext_lazy("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    password = forms.CharField(
+        label=gettext_lazy("New password"),
+        strip=False,
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy(
+            "Your password must be at least 8 and at most 64 characters long, with at least 1 "
+            "lower-case letter, 1 upper-case letter, 1 digit and 1 punctuation mark."
+        ),
+    )
+    password_repeat = forms.CharField(
+        label=gettext_lazy("Confirm password"),
+        strip=False,
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.enrollment = enrollment
+
+    def clean_current_password(self) -> str:
+        value: str = self.cleaned_data["current_password"]
+        if not check_password(value, self.enrollment.password_hash):
+            raise forms.ValidationError(_("This is not your current password."), code="wrong")
+        return value
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        check_password_rule(password)
+        password_validation.validate_password(password, user=self.enrollment.holder)  # type: ignore[arg-type]
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_repeat"):
+            self.add_error("password_repeat", _("The two passwords are not the same."))
+        return cleaned
+
+
+@holder_login_required
+def change_password(request: HttpRequest, current: Certificate) -> HttpResponse:
+    form = ChangePasswordForm(request.POST or None, enrollment=current.enrollment)
+    if request.method == "POST" and form.is_valid():
+        # One password for all of the holder's personal certificates.
+        Enrollment.objects.filter(holder=current.enrollment.holder, kind="personal").update(
+            password_hash=make_password(form.cleaned_data["password"])
+        )
+        return render(
+            request, "portal/done.html", {"message": _("Your password has been changed.")}
+        )
+    return render(request, "portal/change_password.html", {"form": form})
+
+
+class ConfirmWithPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+@holder_login_required
+def reset_authenticator(request: HttpRequest, current: Certificate) -> HttpResponse:
+    form = ConfirmWithPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if check_password(form.cleaned_data["password"], current.enrollment.password_hash):
+            account = HolderAccount.of(current.enrollment.holder)
+            account.new_secret()
+            request.session.pop(SESSION_LOGIN, None)
+            request.session.cycle_key()
+            request.session[SESSION_PENDING] = {
+                "holder": account.holder_id,
+                "certificate": current.sha256_hex,
+            }
+            return redirect("portal:authenticator-setup")
+        form.add_error("password", _("This is not your current password."))
+    return render(request, "portal/reset_authenticator.html", {"form": form})
