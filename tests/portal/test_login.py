@@ -158,7 +158,7 @@ def test_the_session_key_changes_at_login_and_logout_ends_it_on_the_server(
 
 
 def test_the_user_number_must_match_the_certificate(issued: Any) -> None:
-    holder, certificate = issued()
+    _holder, certificate = issued()
     other, _pin = issue_holder("personal", name="Ander")
     response = Browser(certificate).post(
         "/inloggen/", {"user_number": other.user_number, "password": PASSWORD}
