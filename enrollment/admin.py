@@ -130,14 +130,9 @@ class HolderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Unblock (a block for wrong PINs needs a new PIN)"))
     def unblock_holders(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
-        count = 0
-        for holder in queryset.filter(status="blocked", block_reason="admin"):
-            holder.unblock()
-            count += 1
+        count = sum(1 for holder in queryset.filter(status="blocked") if holder.unblock())
         self.message_user(
-            request,
-            ngettext("%d holder unblocked.", "%d holders unblocked.", count) % count,
-            messages.SUCCESS,
+            request, ngettext("%d holder unblocked.", "%d holders unblocked.", count) % count, messages.SUCCESS
         )
 
 

@@ -61,6 +61,11 @@ class BlockReason(models.TextChoices):
     PIN_ATTEMPTS = "pin_attempts", _("too many wrong PINs")
     ADMIN = "admin", _("blocked by an administrator")
     LOGIN_ATTEMPTS = "login_attempts", _("too many wrong passwords or codes")
+    CONTACT_PERSON = "contact_person", _("blocked by the contact person")
+
+
+# Blocks that an unblock lifts; a block for wrong PINs is lifted only by a new PIN.
+UNBLOCKABLE_REASONS = (BlockReason.ADMIN, BlockReason.LOGIN_ATTEMPTS, BlockReason.CONTACT_PERSON)
 
 
 def validate_networks(value: str) -> None:
@@ -141,6 +146,11 @@ class Holder(models.Model):
         _("reason for blocking"), max_length=20, choices=BlockReason.choices, blank=True
     )
     blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
+    is_contact_person = models.BooleanField(
+        _("contact person"),
+        default=False,
+        help_text=_("Sees the organisation's holders and certificates after logging in, and can block them."),
+    )
     allowed_networks = models.TextField(
         _("allowed IP ranges"),
         blank=True,
@@ -235,12 +245,13 @@ class Holder(models.Model):
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
 
-    def unblock(self) -> None:
-        """Lift an administrator's block. A block for wrong PINs needs a new PIN instead."""
-        Holder.objects.filter(pk=self.pk).update(
+    def unblock(self) -> bool:
+        """Lift a block; False for a block for wrong PINs, which needs a new PIN instead."""
+        lifted = Holder.objects.filter(pk=self.pk, block_reason__in=UNBLOCKABLE_REASONS).update(
             status=HolderStatus.ACTIVE, block_reason="", blocked_at=None
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+        return bool(lifted)
 
 
 class PinCheck(enum.Enum):

@@ -1,8 +1,21 @@
 """The holder's pages after installation: certificate login and dashboard."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from portal import dashboard, login
+
+
+class BlockAction:
+    regex = "block|unblock"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(BlockAction, "block_action")
 
 app_name = "portal"
 
@@ -13,6 +26,12 @@ urlpatterns = [
     path("mijn/", dashboard.dashboard, name="dashboard"),
     path("mijn/certificaten/<str:serial>/keten.pem", dashboard.download_chain, name="chain"),
     path("mijn/certificaten/<str:serial>/intrekken/", dashboard.revoke, name="revoke"),
+    path("mijn/organisatie/", dashboard.organisation, name="organisation"),
+    path(
+        "mijn/organisatie/<str:user_number>/<block_action:action>/",
+        dashboard.block_colleague,
+        name="block-colleague",
+    ),
     path("mijn/wachtwoord/", dashboard.change_password, name="change-password"),
     path("mijn/authenticator/", dashboard.reset_authenticator, name="reset-authenticator"),
 ]

@@ -8,14 +8,16 @@ from cryptography.hazmat.primitives import serialization
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, make_password
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from ca.models import Certificate, RevocationReason
+from ca.models import AuditEntry, Certificate, RevocationReason
 from enrollment.forms import check_password_rule
-from enrollment.models import Enrollment
+from enrollment.models import BlockReason, Enrollment, Holder
 from portal.client_address import client_address
 from portal.login import SESSION_LOGIN, SESSION_PENDING, holder_login_required
 from portal.models import HolderAccount
@@ -189,3 +191,53 @@ def reset_authenticator(request: HttpRequest, current: Certificate) -> HttpRespo
             return redirect("portal:authenticator-setup")
         form.add_error("password", _("This is not your current password."))
     return render(request, "portal/reset_authenticator.html", {"form": form})
+
+
+def _contact_person_only(current: Certificate) -> None:
+    if not current.enrollment.holder.is_contact_person:
+        raise Http404
+
+
+@holder_login_required
+def organisation(request: HttpRequest, current: Certificate) -> HttpResponse:
+    """For contact persons: the organisation's holders and their certificates."""
+    _contact_person_only(current)
+    me = current.enrollment.holder
+    holders = (
+        Holder.objects.filter(organisation=me.organisation)
+        .prefetch_related(Prefetch("enrollments__certificate"))
+        .order_by("display_name")
+    )
+    return render(
+        request,
+        "portal/organisation.html",
+        {"me": me, "holders": holders, "organisation": me.organisation},
+    )
+
+
+@require_POST
+@holder_login_required
+def block_colleague(
+    request: HttpRequest, current: Certificate, user_number: str, action: str
+) -> HttpResponse:
+    _contact_person_only(current)
+    me = current.enrollment.holder
+    colleague = (
+        Holder.objects.filter(organisation=me.organisation, user_number=user_number)
+        .exclude(pk=me.pk)
+        .first()
+    )
+    if colleague is None:
+        raise Http404
+    if action == "block":
+        colleague.block(BlockReason.CONTACT_PERSON)
+    else:
+        colleague.unblock()
+    AuditEntry.objects.record(
+        f"holder_{action}ed",
+        colleague,
+        actor=f"holder:{me.user_number}",
+        client_address=client_address(request),
+        details={"by": "contact_person"},
+    )
+    return redirect("portal:organisation")

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_otp.oath import TOTP
 
+from ca.models import Certificate
 from enrollment.models import BlockReason, Holder
 
 TOTP_TOLERANCE = 1  # one 30-second step either way: phones' clocks drift
@@ -101,3 +102,28 @@ class HolderAccount(models.Model):
         HolderAccount.objects.filter(pk=self.pk).update(
             failed_logins=0, last_login_at=timezone.now()
         )
+
+
+REMINDER_DAYS = (60, 30, 7)
+
+
+class ExpiryReminder(models.Model):
+    """That a certificate's holder was told it expires in ``days`` days: each at most once.
+
+    The unique constraint is the claim: a second beat or a retried task that tries to record
+    the same reminder fails to insert and sends nothing.
+    """
+
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.CASCADE, related_name="expiry_reminders"
+    )
+    days = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "days"], name="expiry_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.days}-day reminder for certificate {self.certificate_id}"

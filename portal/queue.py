@@ -25,6 +25,8 @@ def queue_after_commit(task_name: str, *args: Any) -> None:
             # Through the registered task, so CELERY_TASK_ALWAYS_EAGER applies.
             app.tasks[task_name].apply_async(args=args)
         except Exception:  # the broker is down: the sweep re-queues, so log and go on
-            logger.warning("could not queue %s%r; a sweep will retry", task_name, args, exc_info=True)
+            logger.warning(
+                "could not queue %s%r; a sweep will retry", task_name, args, exc_info=True
+            )
 
     transaction.on_commit(send)

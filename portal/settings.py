@@ -348,10 +348,11 @@ CELERY_BEAT_SCHEDULE = {
     "ca-sweep-orders": {"task": "ca.sweep_orders", "schedule": 60.0},
     "ca-refresh-publications": {"task": "ca.refresh_publications", "schedule": 15 * 60.0},
     "enrollment-expire-and-remind": {"task": "enrollment.expire_and_remind", "schedule": 60 * 60.0},
+    "portal-expiry-reminders": {"task": "portal.send_expiry_reminders", "schedule": 60 * 60.0},
 }
 if REDIS_URL:
     # Publishing (an order's on-commit send) must fail at once when Redis is down: kombu
     # otherwise retries the connection for ~6 s inside the web request. Nothing is lost, the
-    # sweep re-queues the order. (The worker's consumer keeps retrying forever regardless:
-    # it passes its own broker_connection_max_retries.)
-    pass  # CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "max_retries": 0}
+    # sweep re-queues the order. The worker's consumer passes its own retry limit
+    # (broker_connection_max_retries in portal/celery.py), so this does not change it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "max_retries": 0}

@@ -1,14 +1,22 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal import system_api, views
 
 handler400 = "portal.views.bad_request"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("portal.account_urls")),
+    path("api/v1/system/whoami", system_api.whoami, name="system-whoami"),
+    path(
+        "api/v1/system/certificates",
+        system_api.organisation_certificates,
+        name="system-certificates",
+    ),
     path("", include("enrollment.urls")),
+    path("", include("ca.urls")),
     path("captcha/", include("captcha.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

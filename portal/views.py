@@ -17,7 +17,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """The process answers and reaches its database and broker."""
     checks = {"database": health.database(), "broker": health.broker()}
     healthy = all(result == "ok" for result in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

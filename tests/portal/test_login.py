@@ -278,3 +278,45 @@ def test_resetting_the_authenticator_needs_the_password_and_replaces_the_secret(
     new = secret_from_setup_page(browser.get("/inloggen/authenticator/").content.decode())
     assert new != old
     assert browser.get("/mijn/").status_code == 302
+
+
+def test_a_contact_person_sees_the_organisation_and_can_block_and_unblock(
+    issued: Any, clock: Any
+) -> None:
+    contact, certificate = issued()
+    Holder.objects.filter(pk=contact.pk).update(is_contact_person=True)
+    colleague, _pin = issue_holder("personal", name="B. Bakker", organisation=contact.organisation)
+    outsider, _pin = issue_holder("personal", name="C. Elders")
+    browser = Browser(certificate)
+    first_login(browser, contact, clock)
+    page = browser.get("/mijn/organisatie/").content.decode()
+    assert colleague.user_number in page and outsider.user_number not in page
+
+    browser.post(f"/mijn/organisatie/{colleague.user_number}/block/", {})
+    colleague.refresh_from_db()
+    assert colleague.status == HolderStatus.BLOCKED and colleague.block_reason == "contact_person"
+    browser.post(f"/mijn/organisatie/{colleague.user_number}/unblock/", {})
+    colleague.refresh_from_db()
+    assert colleague.status == HolderStatus.ACTIVE
+    assert browser.post(f"/mijn/organisatie/{outsider.user_number}/block/", {}).status_code == 404
+
+
+def test_other_holders_have_no_organisation_page(issued: Any, clock: Any) -> None:
+    holder, certificate = issued()
+    browser = Browser(certificate)
+    first_login(browser, holder, clock)
+    assert browser.get("/mijn/organisatie/").status_code == 404
+
+
+def test_a_login_block_can_be_lifted_and_counting_starts_afresh(issued: Any) -> None:
+    holder, certificate = issued()
+    browser = Browser(certificate)
+    for _attempt in range(5):
+        browser.post(
+            "/inloggen/", {"user_number": holder.user_number, "password": "Wrong-Password1!"}
+        )
+    holder.refresh_from_db()
+    assert holder.unblock() is True
+    browser.post("/inloggen/", {"user_number": holder.user_number, "password": "Wrong-Password1!"})
+    holder.refresh_from_db()
+    assert holder.status == HolderStatus.ACTIVE
