@@ -132,7 +132,9 @@ class HolderAdmin(admin.ModelAdmin):
     def unblock_holders(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
         count = sum(1 for holder in queryset.filter(status="blocked") if holder.unblock())
         self.message_user(
-            request, ngettext("%d holder unblocked.", "%d holders unblocked.", count) % count, messages.SUCCESS
+            request,
+            ngettext("%d holder unblocked.", "%d holders unblocked.", count) % count,
+            messages.SUCCESS,
         )
 
 

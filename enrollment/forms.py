@@ -51,7 +51,7 @@ class VerifiedHolder:
     """What the wizard remembers after the user-data step: ids, never the PIN."""
 
     holder_id: int
-    activation_code_id: int
+    activation_code_id: int | None
     user_number: str
 
 

@@ -149,7 +149,9 @@ class Holder(models.Model):
     is_contact_person = models.BooleanField(
         _("contact person"),
         default=False,
-        help_text=_("Sees the organisation's holders and certificates after logging in, and can block them."),
+        help_text=_(
+            "Sees the organisation's holders and certificates after logging in, and can block them."
+        ),
     )
     allowed_networks = models.TextField(
         _("allowed IP ranges"),
@@ -457,23 +459,30 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
         self,
         *,
         holder_id: int,
-        activation_code_id: int,
+        activation_code_id: int | None,
         email: str,
         certificate_name: str,
         password_hash: str,
         consents: list[ConsentGiven],
         client_address: str,
+        renews_id: int | None = None,
     ) -> Enrollment:
-        """Turn a finished wizard into an enrollment, consuming the PIN; all or nothing."""
+        """Turn a finished wizard into an enrollment, consuming the PIN; all or nothing.
+
+        A renewal (``renews_id``, the certificate it replaces) needs no PIN: the holder
+        proved who they are by logging in with that certificate, password and code.
+        """
         holder = Holder.objects.select_for_update().get(pk=holder_id)
         if holder.is_blocked:
             raise EnrollmentError("blocked")
         policy = PolicyDocument.objects.current()
         if policy is None:
             raise EnrollmentError("no_policy")
-        code = ActivationCode.objects.get(pk=activation_code_id, holder=holder)
-        if not code.consume():
-            raise EnrollmentError("pin_used")
+        code = None
+        if renews_id is None:
+            code = ActivationCode.objects.get(pk=activation_code_id, holder=holder)
+            if not code.consume():
+                raise EnrollmentError("pin_used")
         if Enrollment.objects.name_taken(holder, certificate_name):
             raise EnrollmentError("name_taken")
         now = timezone.now()
@@ -481,6 +490,7 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             holder=holder,
             kind=holder.kind,
             activation_code=code,
+            renews_id=renews_id,
             email=email,
             certificate_name=certificate_name,
             password_hash=password_hash,
@@ -513,7 +523,11 @@ class Enrollment(models.Model):
     holder = models.ForeignKey(Holder, on_delete=models.PROTECT, related_name="enrollments")
     kind = models.CharField(_("kind"), max_length=10, choices=HolderKind.choices)
     activation_code = models.OneToOneField(
-        ActivationCode, on_delete=models.PROTECT, related_name="enrollment"
+        ActivationCode, on_delete=models.PROTECT, related_name="enrollment", null=True, blank=True
+    )
+    # A renewal: the certificate this enrollment replaces (instead of a PIN).
+    renews = models.ForeignKey(
+        "ca.Certificate", on_delete=models.PROTECT, related_name="renewals", null=True, blank=True
     )
     email = models.EmailField(_("e-mail address"))
     certificate_name = models.CharField(
@@ -549,6 +563,10 @@ class Enrollment(models.Model):
                 condition=Q(kind="system", password_hash="")
                 | Q(kind="personal") & ~Q(password_hash=""),
                 name="enrollment_password_only_for_personal",
+            ),
+            models.CheckConstraint(
+                condition=Q(activation_code__isnull=False) | Q(renews__isnull=False),
+                name="enrollment_by_pin_or_renewal",
             ),
         ]
 

@@ -282,6 +282,7 @@ class EnrollmentWizard(SessionWizardView):
                     for kind in (ConsentKind.CERTIFICATE_USE, ConsentKind.SOFTWARE)
                 ],
                 client_address=address,
+                renews_id=self.renews_id(),
             )
         except (EnrollmentError, IntegrityError) as exc:
             code = exc.code if isinstance(exc, EnrollmentError) else "name_taken"
@@ -290,6 +291,10 @@ class EnrollmentWizard(SessionWizardView):
         page_links.remember(self.request, str(enrollment.public_id))
         queue_after_commit("enrollment.send_confirmation", enrollment.pk)
         return redirect("enrollment:installation", public_id=enrollment.public_id)
+
+    def renews_id(self) -> int | None:
+        """The certificate a renewal replaces; None for a first enrollment with a PIN."""
+        return None
 
     def _done_failed(self, code: str) -> HttpResponse:
         if code == "name_taken":
@@ -300,12 +305,13 @@ class EnrollmentWizard(SessionWizardView):
             form.is_valid()
             return self.render(form)
         if code == "no_policy":
-            form = self.get_form(CONSENT)
-            form.add_error(
-                None,
-                _("The certificate policy is not available right now. Try again later."),
+            # Nothing is lost: the consents stay ticked and the wizard stays at this step.
+            self.storage.current_step = CONSENT
+            form = self.get_form(CONSENT, data=self.storage.get_step_data(CONSENT))
+            return self.render(
+                form,
+                page_error=_("The certificate policy is not available right now. Try again later."),
             )
-            return self.render(form)
         messages = {
             "pin_used": _(
                 "This PIN has already been used to request a certificate. Ask your contact "

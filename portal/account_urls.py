@@ -3,6 +3,7 @@
 from django.urls import path, register_converter
 
 from portal import dashboard, login
+from portal.renewal import RenewalWizard
 
 
 class BlockAction:
@@ -26,6 +27,7 @@ urlpatterns = [
     path("mijn/", dashboard.dashboard, name="dashboard"),
     path("mijn/certificaten/<str:serial>/keten.pem", dashboard.download_chain, name="chain"),
     path("mijn/certificaten/<str:serial>/intrekken/", dashboard.revoke, name="revoke"),
+    path("mijn/vernieuwen/", RenewalWizard.as_view(), name="renew"),
     path("mijn/organisatie/", dashboard.organisation, name="organisation"),
     path(
         "mijn/organisatie/<str:user_number>/<block_action:action>/",

@@ -21,6 +21,7 @@ from enrollment.models import BlockReason, Enrollment, Holder
 from portal.client_address import client_address
 from portal.login import SESSION_LOGIN, SESSION_PENDING, holder_login_required
 from portal.models import HolderAccount
+from portal.renewal import is_renewable
 
 HOLDER_REVOCATION_REASONS = [
     (RevocationReason.KEY_COMPROMISE, gettext_lazy("My key or computer may be in the wrong hands")),
@@ -57,6 +58,7 @@ def dashboard(request: HttpRequest, current: Certificate) -> HttpResponse:
             "current": current,
             "certificates": certificates,
             "account": HolderAccount.of(holder),
+            "can_renew": is_renewable(current),
         },
     )
 

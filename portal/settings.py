@@ -277,6 +277,8 @@ API_READ_RATE_PER_ADDRESS = env_str("API_READ_RATE_PER_ADDRESS", "600/m")
 # --- Holder login ---------------------------------------------------------------------
 # Wrong passwords or authenticator codes before the holder is blocked, as VECOZO does.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1, maximum=20)
+# How long before expiry a holder may renew a certificate without a PIN.
+RENEWAL_WINDOW_DAYS = env_int("RENEWAL_WINDOW_DAYS", 60, minimum=1, maximum=365)
 
 # --- Captcha (django-simple-captcha) ----------------------------------------------------
 CAPTCHA_CHALLENGE_FUNCT = "enrollment.captcha.six_digit_challenge"

@@ -558,3 +558,21 @@ class TestLanguage:
             html = page.content.decode()
             for input_id in re.findall(r'<input (?![^>]*type="hidden")[^>]*id="([^"]+)"', html):
                 assert f'<label for="{input_id}">' in html, input_id
+
+
+def test_without_a_published_policy_the_last_step_explains_and_keeps_the_answers(
+    walker: WizardWalker, holder_and_pin: tuple[Holder, str]
+) -> None:
+    from enrollment.models import PolicyDocument
+
+    holder, pin = holder_and_pin
+    walker.user_data(holder.user_number, pin)
+    walker.email()
+    walker.certificate_name()
+    walker.password()
+    PolicyDocument.objects.all().delete()
+    response = walker.consent()
+    assert response.status_code == 200 and current_step(response) == "voorwaarden"
+    assert "Het certificaatbeleid is nu niet beschikbaar" in response.content.decode()
+    assert Enrollment.objects.count() == 0
+    assert ActivationCode.objects.get(holder=holder).used_at is None

@@ -25,7 +25,7 @@ from ca.services import order_certificate
 from enrollment.models import Enrollment, Holder, HolderStatus
 from portal.models import HolderAccount
 from tests.ca.conftest import fixture_bytes
-from tests.enrollment.factories import issue_holder
+from tests.enrollment.factories import issue_holder, make_policy
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Zorg-Portaal7!"
@@ -320,3 +320,67 @@ def test_a_login_block_can_be_lifted_and_counting_starts_afresh(issued: Any) -> 
     browser.post("/inloggen/", {"user_number": holder.user_number, "password": "Wrong-Password1!"})
     holder.refresh_from_db()
     assert holder.status == HolderStatus.ACTIVE
+
+
+class TestRenewal:
+    def test_within_60_days_a_logged_in_holder_renews_without_a_pin(
+        self, issued: Any, clock: Any
+    ) -> None:
+        make_policy()
+        holder, certificate = issued()
+        browser = Browser(certificate)
+        secret = first_login(browser, holder, clock)
+        old = Enrollment.objects.get(holder=holder)
+        assert "Certificaat vernieuwen" not in browser.get("/mijn/").content.decode()
+
+        clock.move_to(certificate.not_valid_after_utc - timedelta(days=59))
+        browser = Browser(certificate)  # the old session has long expired: log in again
+        browser.post(
+            "/inloggen/",
+            {"user_number": holder.user_number, "password": PASSWORD, "code": code(secret)},
+        )
+        assert "Certificaat vernieuwen" in browser.get("/mijn/").content.decode()
+        step = browser.get("/mijn/vernieuwen/")
+        assert "Stap 3 van 7" in step.content.decode()
+        prefix = "renew_personal-current_step"
+        browser.post(
+            "/mijn/vernieuwen/",
+            {
+                prefix: "e-mailadres",
+                "e-mailadres-email": "a@example.org",
+                "e-mailadres-email_repeat": "a@example.org",
+            },
+        )
+        browser.post(
+            "/mijn/vernieuwen/",
+            {prefix: "certificaatnaam", "certificaatnaam-certificate_name": "NIEUW"},
+        )
+        browser.post(
+            "/mijn/vernieuwen/",
+            {
+                prefix: "wachtwoord",
+                "wachtwoord-password": PASSWORD,
+                "wachtwoord-password_repeat": PASSWORD,
+            },
+        )
+        done = browser.post(
+            "/mijn/vernieuwen/",
+            {
+                prefix: "voorwaarden",
+                "voorwaarden-consent_certificate_use": "on",
+                "voorwaarden-consent_software": "on",
+            },
+        )
+        renewal = Enrollment.objects.get(holder=holder, certificate_name="NIEUW")
+        assert done["Location"] == f"/enroll/{renewal.public_id}/"
+        assert renewal.activation_code is None and renewal.renews == old.certificate
+        assert "Start installeren" in browser.get(done["Location"]).content.decode()
+
+    def test_renewal_is_refused_before_the_window_and_without_login(
+        self, issued: Any, clock: Any
+    ) -> None:
+        holder, certificate = issued()
+        browser = Browser(certificate)
+        assert browser.get("/mijn/vernieuwen/")["Location"] == "/inloggen/"
+        first_login(browser, holder, clock)
+        assert browser.get("/mijn/vernieuwen/")["Location"] == "/mijn/"
