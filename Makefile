@@ -17,7 +17,7 @@ messages: $(VENV)/.installed
 	PORTAL_MODE=development $(PY) manage.py compile_catalogues
 
 run: messages
-	mkdir -p var/broker/processed
+	mkdir -p var/broker/processed var/broker/control
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
 	$(DEV_ENV) $(PY) manage.py init_ca
 	@echo "Demo holders (PINs are new on every start):"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import Playwright, sync_playwright
 
 os.environ.setdefault("PORTAL_MODE", "test")
 os.environ.setdefault("CAPTCHA_TEST_MODE", "1")
@@ -55,3 +56,14 @@ def require_binary(name: str) -> str:
     require(f"the program {name}", lambda: path is not None)
     assert path is not None
     return path
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """One Playwright for the session: its sync API allows only one running at a time."""
+    with pytest.MonkeyPatch.context() as env, sync_playwright() as running:
+        # Playwright's sync API keeps an asyncio loop running in this thread, which makes
+        # Django refuse ORM calls from the test ("async context"). The tests are synchronous
+        # code that only looks async, so allow it while Playwright runs.
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield running

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from django.contrib.auth.hashers import make_password
 from django_otp.oath import TOTP
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright
 
 from ca.models import CertificateAuthority, RevocationReason
 from ca.services import order_certificate
@@ -126,21 +126,20 @@ class ChromiumWithNss:
             capture_output=True,
         )
 
-    def open(self) -> Iterator[BrowserContext]:
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                str(self.profile),
-                executable_path=require_binary("chromium"),
-                args=CHROMIUM_FLAGS,
-                env={**os.environ, "HOME": str(self.home)},
-                timeout=30_000,
-                locale="nl-NL",
-            )
-            context.set_default_timeout(15_000)
-            try:
-                yield context
-            finally:
-                context.close()
+    def open(self, playwright: Playwright) -> Iterator[BrowserContext]:
+        context = playwright.chromium.launch_persistent_context(
+            str(self.profile),
+            executable_path=require_binary("chromium"),
+            args=CHROMIUM_FLAGS,
+            env={**os.environ, "HOME": str(self.home)},
+            timeout=30_000,
+            locale="nl-NL",
+        )
+        context.set_default_timeout(15_000)
+        try:
+            yield context
+        finally:
+            context.close()
 
 
 @pytest.fixture
@@ -168,13 +167,14 @@ def problem_on(page: Page, url: str) -> str:
 
 def test_chromium_logs_in_with_the_certificate_password_and_authenticator_code(
     chromium: ChromiumWithNss,
+    playwright: Playwright,
     nginx: str,
     make_enrollment: Callable[..., Enrollment],
     eager_tasks: None,
 ) -> None:
     holder, bundle, _enrollment = personal_certificate(make_enrollment)
     chromium.add_client_certificate(bundle)
-    for context in chromium.open():
+    for context in chromium.open(playwright):
         page = context.new_page()
         page.goto(f"{nginx}/inloggen/")
         page.get_by_label("Gebruikersnummer", exact=True).fill(holder.user_number)
@@ -189,21 +189,24 @@ def test_chromium_logs_in_with_the_certificate_password_and_authenticator_code(
 
 
 def test_without_a_certificate_chromium_gets_the_no_certificate_page(
-    chromium: ChromiumWithNss, nginx: str
+    chromium: ChromiumWithNss, playwright: Playwright, nginx: str
 ) -> None:
-    for context in chromium.open():
+    for context in chromium.open(playwright):
         assert problem_on(context.new_page(), f"{nginx}/inloggen/") == "none"
 
 
-def test_a_certificate_of_another_ca_is_not_accepted(chromium: ChromiumWithNss, nginx: str) -> None:
+def test_a_certificate_of_another_ca_is_not_accepted(
+    chromium: ChromiumWithNss, playwright: Playwright, nginx: str
+) -> None:
     chromium.add_client_certificate(foreign_certificate())
-    for context in chromium.open():
+    for context in chromium.open(playwright):
         # Chromium offers only certificates of the CAs nginx names, so none is presented.
         assert problem_on(context.new_page(), f"{nginx}/inloggen/") == "none"
 
 
 def test_a_revoked_certificate_gets_the_revoked_page(
     chromium: ChromiumWithNss,
+    playwright: Playwright,
     nginx: str,
     make_enrollment: Callable[..., Enrollment],
     eager_tasks: None,
@@ -211,5 +214,5 @@ def test_a_revoked_certificate_gets_the_revoked_page(
     _holder, bundle, enrollment = personal_certificate(make_enrollment)
     enrollment.certificate.revoke(RevocationReason.KEY_COMPROMISE, actor="test")
     chromium.add_client_certificate(bundle)
-    for context in chromium.open():
+    for context in chromium.open(playwright):
         assert problem_on(context.new_page(), f"{nginx}/inloggen/") == "revoked"
