@@ -233,6 +233,12 @@ class CertificateNameForm(WizardStepForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Without maxlength a pasted "2DEC24-1" (the manual's own example) is not silently
+        # cut to seven characters: the person sees why it is refused.
+        self.fields["certificate_name"].widget.attrs.pop("maxlength", None)
+
     def clean_certificate_name(self) -> str:
         name: str = self.cleaned_data["certificate_name"].strip()
         allowed = set(string.ascii_letters + string.digits + "-")
@@ -240,7 +246,7 @@ class CertificateNameForm(WizardStepForm):
         if bad:
             raise ValidationError(
                 _("These characters are not allowed: %(chars)s. Use letters, digits and -."),
-                params={"chars": " ".join(bad)},
+                params={"chars": " ".join(str(_("space")) if ch.isspace() else ch for ch in bad)},
                 code="characters",
             )
         if self.holder is not None and Enrollment.objects.name_taken(self.holder, name):

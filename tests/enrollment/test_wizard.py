@@ -576,3 +576,14 @@ def test_without_a_published_policy_the_last_step_explains_and_keeps_the_answers
     assert "Het certificaatbeleid is nu niet beschikbaar" in response.content.decode()
     assert Enrollment.objects.count() == 0
     assert ActivationCode.objects.get(holder=holder).used_at is None
+
+
+def test_a_space_in_the_certificate_name_is_named_and_8_characters_are_not_cut_silently(
+    walker: WizardWalker, holder_and_pin: tuple[Holder, str]
+) -> None:
+    holder, pin = holder_and_pin
+    walker.user_data(holder.user_number, pin)
+    page = walker.email().content.decode()
+    assert 'maxlength="7"' not in page
+    assert "niet toegestaan: spatie" in walker.certificate_name("PC 1").content.decode()
+    assert "maximaal 7 karakters" in walker.certificate_name("2DEC24-1").content.decode()
