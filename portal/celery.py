@@ -17,10 +17,12 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
-    # Publishing from a web request must fail fast when the broker is down; the sweep
-    # re-queues what could not be published.
+    # Publishing from a web request fails fast when the broker is down (a connect attempt is
+    # bounded by broker_connection_timeout, and publishing is not retried); the sweep
+    # re-queues what could not be published. A worker, though, must outlive a Redis restart:
+    # its consumer reconnects forever (None; 0 would mean "give up at once").
     broker_connection_timeout=3,
-    broker_connection_max_retries=0,
+    broker_connection_max_retries=None,
     task_publish_retry=False,
 )
 app.autodiscover_tasks()
