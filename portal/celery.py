@@ -26,3 +26,5 @@ app.conf.update(
     task_publish_retry=False,
 )
 app.autodiscover_tasks()
+
+import portal.request_id  # noqa: E402, F401 - connects the request-id signals in every process
