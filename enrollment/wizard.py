@@ -42,6 +42,7 @@ from enrollment.models import (
     PolicyDocument,
 )
 from portal.client_address import client_address, ratelimit_key
+from portal.metrics import count_funnel
 from portal.queue import queue_after_commit
 
 USER_DATA = "gebruikersgegevens"
@@ -115,7 +116,12 @@ class EnrollmentWizard(SessionWizardView):
                 kept.setlist(key, values)
         return kept
 
+    def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
+        count_funnel(self.kind, str(self.steps.next), "entered")
+        return super().render_next_step(form, **kwargs)
+
     def process_step(self, form: WizardStepForm) -> MultiValueDict[str, Any]:
+        count_funnel(self.kind, str(self.steps.current), "completed")
         if isinstance(form, UserDataForm) and form.verdict is not None:
             if self.verified and self.verified.holder_id != form.verified_holder().holder_id:
                 # Another user number: nothing typed for the previous holder carries over.
@@ -163,6 +169,7 @@ class EnrollmentWizard(SessionWizardView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # A reload or a language switch resumes the wizard; "?opnieuw" starts it afresh.
         if "opnieuw" in request.GET or self.storage.current_step is None:
+            count_funnel(self.kind, str(self.steps.first), "entered")
             return super().get(request, *args, **kwargs)
         if self.storage.current_step not in self.get_form_list():
             return super().get(request, *args, **kwargs)

@@ -277,6 +277,13 @@ API_SUBMIT_RATE_PER_ADDRESS = env_str("API_SUBMIT_RATE_PER_ADDRESS", "60/m")
 API_READ_RATE_PER_CODE = env_str("API_READ_RATE_PER_CODE", "120/m")
 API_READ_RATE_PER_ADDRESS = env_str("API_READ_RATE_PER_ADDRESS", "600/m")
 
+# --- Metrics ---------------------------------------------------------------------------
+# /metrics answers a bearer METRICS_TOKEN, or clients in METRICS_ALLOWED_NETWORKS; no one else.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_NETWORKS = env_networks(
+    "METRICS_ALLOWED_NETWORKS", [] if PRODUCTION else ["127.0.0.0/8", "::1/128"]
+)
+
 # --- Holder login ---------------------------------------------------------------------
 # Wrong passwords or authenticator codes before the holder is blocked, as VECOZO does.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1, maximum=20)

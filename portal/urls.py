@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import system_api, views
+from portal import metrics, system_api, views
 
 handler400 = "portal.views.bad_request"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("portal.account_urls")),
     path("api/v1/system/whoami", system_api.whoami, name="system-whoami"),
     path(
