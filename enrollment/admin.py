@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -16,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from enrollment import bulk
+from enrollment.letters import pin_letters_pdf, send_pin_to_messagebox
 from enrollment.models import (
     ActivationCode,
     Consent,
@@ -49,6 +52,34 @@ class ActivationCodeInline(admin.TabularInline):
         return code.state
 
 
+def _uploaded_text(request: HttpRequest) -> str | None:
+    if "csv_text" in request.POST:
+        return request.POST["csv_text"]
+    upload = request.FILES.get("csv_file")
+    if upload is None or upload.size > 2 * 1024 * 1024:
+        return None
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _deliver_pins(issued: list[tuple[Holder, str]]) -> HttpResponse:
+    """Message-box holders get their PIN by e-mail; the letters come back as one PDF."""
+    letters = [(holder, pin) for holder, pin in issued if holder.pin_delivery == "letter"]
+    for holder, pin in issued:
+        if holder.pin_delivery == "messagebox":
+            transaction.on_commit(
+                lambda holder=holder, pin=pin: send_pin_to_messagebox(holder, pin)
+            )
+    response = HttpResponse(pin_letters_pdf(letters), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="pincodes-{timezone.localdate():%Y%m%d}.pdf"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 HOLDER_READONLY_FIELDS = ["user_number", "status", "block_reason", "blocked_at", "created_at"]
 
 
@@ -69,7 +100,33 @@ class HolderAdmin(admin.ModelAdmin):
         *HOLDER_READONLY_FIELDS,
     ]
     inlines = [ActivationCodeInline]
-    actions = ["issue_pins", "block_holders", "unblock_holders"]
+    actions = ["issue_pins", "issue_pin_letters", "block_holders", "unblock_holders"]
+    change_list_template = "admin/enrollment/holder_change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        import_view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", import_view, name="enrollment_holder_import"), *super().get_urls()]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """CSV import: a validation report first; then all rows at once, with their PIN letters."""
+        if not self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "columns": bulk.COLUMNS,
+        }
+        if request.method == "POST":
+            text = _uploaded_text(request)
+            if text is None:
+                context["problem"] = _("Choose a CSV file (UTF-8) of at most 2 MB.")
+            else:
+                report = bulk.read(text)
+                if report.ok and request.POST.get("confirm") == "1":
+                    issued = bulk.import_holders(report)
+                    return _deliver_pins(issued)
+                context.update(report=report, csv_text=text)
+        return TemplateResponse(request, "admin/enrollment/holder_import.html", context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Holder | None = None) -> list[str]:
         # The kind decides the certificate profile; it cannot change after creation.
@@ -85,6 +142,8 @@ class HolderAdmin(admin.ModelAdmin):
             contact_email=obj.contact_email,
             kind=obj.kind,
             allowed_networks=obj.allowed_networks,
+            pin_delivery=obj.pin_delivery,
+            messagebox_address=obj.messagebox_address,
         )
         obj.pk, obj.user_number = holder.pk, holder.user_number
         request._issued_pins = [(holder, pin)]  # type: ignore[attr-defined]
@@ -116,6 +175,13 @@ class HolderAdmin(admin.ModelAdmin):
             (holder, holder.issue_pin()) for holder in queryset.select_related("organisation")
         ]
         return self._show_pins(request, issued)
+
+    @admin.action(description=_("Issue new PINs as letters (PDF) or to the message box"))
+    def issue_pin_letters(self, request: HttpRequest, queryset: QuerySet[Holder]) -> HttpResponse:
+        issued = [
+            (holder, holder.issue_pin()) for holder in queryset.select_related("organisation")
+        ]
+        return _deliver_pins(issued)
 
     @admin.action(description=_("Block"))
     def block_holders(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:

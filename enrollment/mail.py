@@ -78,3 +78,24 @@ def _send_to_contact(enrollment_id: int, template: str, subject: str) -> None:
         from_email=None,
         recipient_list=[enrollment.holder.contact_email],
     )
+
+
+def send_unused_pin_reminder(code_id: int) -> None:
+    """To the contact person: a PIN will expire before anyone used it."""
+    from enrollment.models import ActivationCode
+
+    code = ActivationCode.objects.select_related("holder__organisation").get(pk=code_id)
+    context = {
+        "holder": code.holder,
+        "code": code,
+        "portal_name": settings.PORTAL_NAME,
+        "enroll_url": f"{settings.PORTAL_URL}/enroll/",
+    }
+    with translation.override("nl"):
+        body = render_to_string("enrollment/mail/unused_pin_reminder.txt", context)
+    send_mail(
+        subject=f"{settings.PORTAL_NAME}: pincode van {code.holder.display_name} verloopt ongebruikt",
+        message=body,
+        from_email=None,
+        recipient_list=[code.holder.contact_email],
+    )

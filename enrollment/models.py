@@ -96,6 +96,8 @@ class HolderManager(models.Manager["Holder"]):
         contact_email: str,
         kind: str = HolderKind.PERSONAL,
         allowed_networks: str = "",
+        pin_delivery: str = "letter",
+        messagebox_address: str = "",
     ) -> tuple[Holder, str]:
         """Create a holder with a fresh user number and PIN; e-mail the number to the contact.
 
@@ -107,6 +109,8 @@ class HolderManager(models.Manager["Holder"]):
             contact_email=contact_email,
             kind=kind,
             allowed_networks=allowed_networks,
+            pin_delivery=pin_delivery,
+            messagebox_address=messagebox_address,
         )
         holder.full_clean(exclude=["user_number"])
         holder.save_with_new_user_number()
@@ -153,6 +157,17 @@ class Holder(models.Model):
             "Sees the organisation's holders and certificates after logging in, and can block them."
         ),
     )
+    pin_delivery = models.CharField(
+        _("PIN delivery"),
+        max_length=12,
+        choices=[("letter", _("letter by post")), ("messagebox", _("e-mail to a message box"))],
+        default="letter",
+    )
+    messagebox_address = models.EmailField(
+        _("message box address"),
+        blank=True,
+        help_text=_("Where the PIN goes when it is delivered to a message box."),
+    )
     allowed_networks = models.TextField(
         _("allowed IP ranges"),
         blank=True,
@@ -177,6 +192,10 @@ class Holder(models.Model):
         return f"{self.display_name} ({self.user_number})"
 
     def clean(self) -> None:
+        if self.pin_delivery == "messagebox" and not self.messagebox_address:
+            raise ValidationError(
+                {"messagebox_address": _("A message box delivery needs the message box address.")}
+            )
         if self.kind == HolderKind.PERSONAL and self.allowed_networks.strip():
             raise ValidationError(
                 {"allowed_networks": _("Only system certificates are bound to IP ranges.")}
@@ -279,6 +298,11 @@ class ActivationCodeQuerySet(models.QuerySet["ActivationCode"]):
     def usable(self) -> ActivationCodeQuerySet:
         return self.filter(used_at=None, revoked_at=None, expires_at__gt=timezone.now())
 
+    def expiring_unused(self) -> ActivationCodeQuerySet:
+        """Usable PINs that expire within the reminder period and were not yet reminded of."""
+        soon = timezone.now() + timedelta(days=settings.ENROLLMENT_REMINDER_DAYS)
+        return self.usable().filter(expires_at__lte=soon, reminder_sent_at=None)
+
 
 class ActivationCode(models.Model):
     """The PIN: stored as a password hash (it is short), single use, expiring."""
@@ -290,6 +314,7 @@ class ActivationCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     failed_attempts = models.PositiveIntegerField(default=0)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActivationCodeQuerySet.as_manager()
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from enrollment import mail
-from enrollment.models import Enrollment
+from enrollment.models import ActivationCode, Enrollment
 
 
 @shared_task(name="enrollment.send_confirmation")
@@ -34,6 +34,13 @@ def expire_and_remind() -> dict[str, int]:
     for enrollment_id in Enrollment.objects.due_for_reminder().values_list("pk", flat=True):
         if _claim(enrollment_id, "reminder_sent_at"):
             mail.send_expiry_reminder(enrollment_id)
+            reminded += 1
+    for code_id in ActivationCode.objects.expiring_unused().values_list("pk", flat=True):
+        claimed = ActivationCode.objects.filter(pk=code_id, reminder_sent_at=None).update(
+            reminder_sent_at=timezone.now()
+        )
+        if claimed:
+            mail.send_unused_pin_reminder(code_id)
             reminded += 1
     return {"expired": expired, "reminded": reminded}
 
