@@ -18,7 +18,7 @@ from enrollment.models import Holder
 
 # Letters that have no Latin-1 form and no decomposition to one.
 _TRANSLITERATE = str.maketrans(
-    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i"}
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "\u0131": "i"}
 )
 
 
