@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CaConfig(AppConfig):
     name = "ca"
     verbose_name = _("Certificate authority")
+
+    def ready(self) -> None:
+        from ca import checks, receivers  # noqa: F401 - registers the checks and receivers

@@ -1,1 +1,681 @@
-"""The certificate authority's records (built in the certificate-authority issue)."""
+"""The certificate authority's records: CAs, orders, certificates, CRLs and the audit log.
+
+State changes are named methods doing a conditional UPDATE or working under
+``select_for_update``, so two workers, a redelivered task and an admin can act at the same
+time without issuing twice or losing a revocation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ca import urls_public
+
+if TYPE_CHECKING:
+    from ca.csr_policy import AcceptedCsr
+    from ca.keys import SigningKey
+    from enrollment.models import Enrollment
+
+logger = logging.getLogger(__name__)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def colon_hex(hex_digest: str) -> str:
+    """``AB:CD:…``, the way browsers and ``openssl x509 -fingerprint`` show fingerprints."""
+    return ":".join(hex_digest[i : i + 2] for i in range(0, len(hex_digest), 2)).upper()
+
+
+def queue_after_commit(task_name: str, *args: Any) -> None:
+    """Send a task once the transaction commits; a broker outage must not undo the commit.
+
+    Whatever could not be sent is found again by the periodic sweep and refresh tasks.
+    """
+
+    def send() -> None:
+        import ca.tasks  # noqa: F401 - registers the tasks in processes that only queue
+        from portal.celery import app
+
+        try:
+            # Through the registered task, so CELERY_TASK_ALWAYS_EAGER applies (make run
+            # without a broker, unit tests).
+            app.tasks[task_name].apply_async(args=args)
+        except Exception:  # the broker is down: the sweep re-queues, so log and go on
+            logger.warning(
+                "could not queue %s%r; the sweep will retry", task_name, args, exc_info=True
+            )
+
+    transaction.on_commit(send)
+
+
+# --- Certificate authorities ------------------------------------------------------------
+
+
+class CaKind(models.TextChoices):
+    ROOT = "root", _("root CA")
+    ISSUING = "issuing", _("issuing CA")
+
+
+class CertificateAuthorityQuerySet(models.QuerySet["CertificateAuthority"]):
+    def issuing(self) -> CertificateAuthorityQuerySet:
+        return self.filter(kind=CaKind.ISSUING)
+
+    def unexpired(self) -> CertificateAuthorityQuerySet:
+        return self.filter(not_after__gt=timezone.now())
+
+    def serving(self) -> CertificateAuthorityQuerySet:
+        """CAs that must keep publishing CRLs and OCSP: unexpired ones.
+
+        An issuing CA replaced by a rollover stays here until it expires, which is never
+        before its last certificate (certificates are clamped to their issuer's validity).
+        """
+        return self.unexpired()
+
+
+class CertificateAuthorityManager(models.Manager["CertificateAuthority"]):
+    def get_queryset(self) -> CertificateAuthorityQuerySet:
+        return CertificateAuthorityQuerySet(self.model, using=self._db)
+
+    def current_root(self) -> CertificateAuthority | None:
+        return self.filter(kind=CaKind.ROOT, active=True).first()
+
+    def current_issuing(self) -> CertificateAuthority | None:
+        return self.filter(kind=CaKind.ISSUING, active=True).first()
+
+    def serving(self) -> CertificateAuthorityQuerySet:
+        return self.get_queryset().serving()
+
+    def by_key_hash(self, key_hash_sha1: str) -> CertificateAuthority | None:
+        return self.filter(key_hash_sha1=key_hash_sha1).first()
+
+
+class CertificateAuthority(models.Model):
+    slug = models.SlugField(_("short name"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=CaKind.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    common_name = models.CharField(_("name"), max_length=64)
+    certificate_der = models.BinaryField()
+    serial_hex = models.CharField(max_length=40)
+    sha256_hex = models.CharField(_("SHA-256 fingerprint"), max_length=64, unique=True)
+    # SHA-1 of the public key's BIT STRING: how OCSP requests name their issuer (RFC 6960).
+    key_hash_sha1 = models.CharField(max_length=40, db_index=True)
+    key_backend = models.CharField(max_length=20)
+    key_ref = models.CharField(max_length=100)
+    key_generated_here = models.BooleanField(default=True)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField(_("valid until"))
+    # The one CA of each kind that signs new certificates; older ones keep serving CRL/OCSP.
+    active = models.BooleanField(_("active"), default=True)
+    crl_number = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CertificateAuthorityManager()
+
+    class Meta:
+        ordering = ["kind", "-created_at"]
+        verbose_name = _("certificate authority")
+        verbose_name_plural = _("certificate authorities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(active=True), name="ca_one_active_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.common_name
+
+    @cached_property
+    def certificate(self) -> x509.Certificate:
+        return x509.load_der_x509_certificate(bytes(self.certificate_der))
+
+    @property
+    def pem(self) -> str:
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+    @property
+    def sha256_colon(self) -> str:
+        return colon_hex(self.sha256_hex)
+
+    @property
+    def subject_key_identifier(self) -> x509.SubjectKeyIdentifier:
+        return self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+
+    @property
+    def crl_url(self) -> str:
+        return urls_public.crl_url(self.slug)
+
+    @property
+    def certificate_url(self) -> str:
+        return urls_public.ca_certificate_url(self.slug)
+
+    def signing_key(self) -> SigningKey:
+        """The CA's private key, loaded once per worker process (never on the web tier)."""
+        from ca.keys import load_key
+
+        return load_key(self.key_backend, self.key_ref, generated_here=self.key_generated_here)
+
+    def latest_crl(self) -> RevocationList | None:
+        return self.crls.order_by("-number").first()
+
+
+# --- Orders -------------------------------------------------------------------------------
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    PROCESSING = "processing", _("processing")
+    ISSUED = "issued", _("issued")
+    FAILED = "failed", _("failed")
+
+
+class OrderQuerySet(models.QuerySet["Order"]):
+    def pending_since(self, moment: datetime) -> OrderQuerySet:
+        return self.filter(status=OrderStatus.PENDING, created_at__lte=moment)
+
+    def lease_expired(self, moment: datetime) -> OrderQuerySet:
+        return self.filter(status=OrderStatus.PROCESSING, claimed_at__lte=moment)
+
+
+class OrderManager(models.Manager["Order"]):
+    def get_queryset(self) -> OrderQuerySet:
+        return OrderQuerySet(self.model, using=self._db)
+
+    def create_for_enrollment(
+        self,
+        enrollment: Enrollment,
+        csr: AcceptedCsr,
+        *,
+        actor: str = "",
+        client_address: str | None = None,
+    ) -> Order:
+        """Record an order for a CSR that passed the policy and queue it after commit.
+
+        The partial unique index allows one live (not failed) order per enrollment, so a
+        double submit raises ``IntegrityError`` instead of ordering a second certificate.
+        """
+        with transaction.atomic():
+            order = self.create(enrollment=enrollment, profile=enrollment.kind, csr_der=csr.der)
+            AuditEntry.objects.record(
+                AuditEvent.ORDER_RECEIVED,
+                order,
+                actor=actor or f"holder:{enrollment.holder.user_number}",
+                client_address=client_address,
+                details={"enrollment": str(enrollment.public_id), "key": csr.key_description},
+            )
+            queue_after_commit("ca.sign_order", order.pk)
+        return order
+
+    def claim(self, order_id: int, lease_seconds: int) -> uuid.UUID | None:
+        """Take the order for signing: pending, or processing by a worker whose lease ran out.
+
+        A conditional UPDATE, so of two workers (or a task and its redelivered copy) exactly
+        one gets the order; ``None`` means someone else has it or it is finished.
+        """
+        now = timezone.now()
+        token = uuid.uuid4()
+        claimable = Q(status=OrderStatus.PENDING) | Q(
+            status=OrderStatus.PROCESSING, claimed_at__lte=now - timedelta(seconds=lease_seconds)
+        )
+        updated = (
+            self.filter(claimable, pk=order_id)
+            .filter(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+            .update(
+                status=OrderStatus.PROCESSING,
+                claim_token=token,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+        )
+        return token if updated else None
+
+    def fail(self, order_id: int, error_code: str, *, token: uuid.UUID | None = None) -> bool:
+        """Mark a processing order failed (only the claim holder may, if a token is given)."""
+        now = timezone.now()
+        query = self.filter(pk=order_id, status=OrderStatus.PROCESSING)
+        if token is not None:
+            query = query.filter(claim_token=token)
+        return bool(
+            query.update(
+                status=OrderStatus.FAILED, error_code=error_code, updated_at=now, finished_at=now
+            )
+        )
+
+
+class Order(models.Model):
+    enrollment = models.ForeignKey(
+        "enrollment.Enrollment", on_delete=models.PROTECT, related_name="orders"
+    )
+    # The profile *name*: the certificate contents are decided by ca.profiles, not the caller.
+    profile = models.CharField(_("profile"), max_length=20)
+    csr_der = models.BinaryField()
+    status = models.CharField(
+        _("status"), max_length=12, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("certificate order")
+        verbose_name_plural = _("certificate orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=~Q(status="failed"),
+                name="order_one_live_per_enrollment",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="order_status_created")]
+
+    def __str__(self) -> str:
+        return f"order {self.pk} ({self.status})"
+
+
+# --- Certificates -------------------------------------------------------------------------
+
+
+class RevocationReason(models.TextChoices):
+    # RFC 5280 §5.3.1 reasons that apply to end-entity certificates in a full CRL.
+    UNSPECIFIED = "unspecified", _("unspecified")
+    KEY_COMPROMISE = "keyCompromise", _("key compromise")
+    AFFILIATION_CHANGED = "affiliationChanged", _("affiliation changed")
+    SUPERSEDED = "superseded", _("superseded")
+    CESSATION_OF_OPERATION = "cessationOfOperation", _("cessation of operation")
+    CERTIFICATE_HOLD = "certificateHold", _("certificate hold")
+    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn", _("privilege withdrawn")
+
+
+class CertificateQuerySet(models.QuerySet["Certificate"]):
+    def revoked(self) -> CertificateQuerySet:
+        return self.filter(revoked_at__isnull=False)
+
+    def unexpired(self, moment: datetime | None = None) -> CertificateQuerySet:
+        return self.filter(not_after__gt=moment or timezone.now())
+
+    def of_holder(self, holder_id: int) -> CertificateQuerySet:
+        return self.filter(enrollment__holder_id=holder_id)
+
+    def needing_ocsp_response(self, moment: datetime) -> CertificateQuerySet:
+        """Unexpired certificates whose pre-signed OCSP answer is missing or due for renewal."""
+        return self.unexpired(moment).filter(
+            Q(ocsp_response_der__isnull=True) | Q(ocsp_next_update__lte=moment)
+        )
+
+    def revoke(
+        self, reason: str, *, actor: str, client_address: str | None = None
+    ) -> list[Certificate]:
+        """Revoke every certificate in the queryset that is not revoked yet; returns those.
+
+        Runs under ``select_for_update`` so a concurrent revocation of the same certificate
+        keeps the first reason and time; the stale "good" OCSP answer is dropped in the same
+        transaction, so OCSP never says "good" for a revoked certificate. The CRL and the new
+        OCSP answers are made by a worker after commit.
+        """
+        if reason not in RevocationReason.values:
+            raise ValueError(f"unknown revocation reason {reason!r}")
+        now = timezone.now()
+        with transaction.atomic():
+            certificates = list(
+                self.select_for_update().filter(revoked_at__isnull=True).order_by("pk")
+            )
+            if not certificates:
+                return []
+            Certificate.objects.filter(pk__in=[c.pk for c in certificates]).update(
+                revoked_at=now,
+                revocation_reason=reason,
+                ocsp_response_der=None,
+                ocsp_next_update=None,
+            )
+            for certificate in certificates:
+                certificate.revoked_at = now
+                certificate.revocation_reason = reason
+                AuditEntry.objects.record(
+                    AuditEvent.CERTIFICATE_REVOKED,
+                    certificate,
+                    actor=actor,
+                    client_address=client_address,
+                    details={"serial": certificate.serial_hex, "reason": reason},
+                )
+            for issuer_id in {c.issuer_id for c in certificates}:
+                queue_after_commit("ca.publish_revocations", issuer_id)
+        _forget_cached_ocsp(certificates)
+        return certificates
+
+    def release_hold(self, *, actor: str, client_address: str | None = None) -> list[Certificate]:
+        """Lift ``certificateHold``: the certificates become valid again (full CRLs only)."""
+        with transaction.atomic():
+            certificates = list(
+                self.select_for_update().filter(revocation_reason=RevocationReason.CERTIFICATE_HOLD)
+            )
+            if not certificates:
+                return []
+            Certificate.objects.filter(pk__in=[c.pk for c in certificates]).update(
+                revoked_at=None, revocation_reason="", ocsp_response_der=None, ocsp_next_update=None
+            )
+            for certificate in certificates:
+                AuditEntry.objects.record(
+                    AuditEvent.HOLD_RELEASED,
+                    certificate,
+                    actor=actor,
+                    client_address=client_address,
+                    details={"serial": certificate.serial_hex},
+                )
+            for issuer_id in {c.issuer_id for c in certificates}:
+                queue_after_commit("ca.publish_revocations", issuer_id)
+        _forget_cached_ocsp(certificates)
+        return certificates
+
+
+def _forget_cached_ocsp(certificates: list[Certificate]) -> None:
+    from ca.ocsp import forget_cached_response
+
+    def forget() -> None:
+        for certificate in certificates:
+            forget_cached_response(certificate.issuer_id, certificate.serial_hex)
+
+    transaction.on_commit(forget)
+
+
+class Certificate(models.Model):
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="certificate")
+    # One issued certificate per enrollment, enforced by the database's unique index.
+    enrollment = models.OneToOneField(
+        "enrollment.Enrollment", on_delete=models.PROTECT, related_name="certificate"
+    )
+    issuer = models.ForeignKey(
+        CertificateAuthority, on_delete=models.PROTECT, related_name="certificates"
+    )
+    profile = models.CharField(_("profile"), max_length=20)
+    serial_hex = models.CharField(_("serial number"), max_length=40)
+    der = models.BinaryField()
+    sha256_hex = models.CharField(_("SHA-256 fingerprint"), max_length=64, unique=True)
+    sha1_hex = models.CharField(_("SHA-1 fingerprint"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=500)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revocation_reason = models.CharField(
+        _("revocation reason"), max_length=30, choices=RevocationReason.choices, blank=True
+    )
+    # Pre-signed by a worker (see ca.ocsp for why); the web tier only serves these bytes.
+    ocsp_response_der = models.BinaryField(null=True, blank=True)
+    ocsp_next_update = models.DateTimeField(null=True, blank=True)
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "serial_hex"], name="certificate_serial_per_issuer"
+            ),
+        ]
+        indexes = [models.Index(fields=["issuer", "revoked_at"], name="certificate_issuer_revoked")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @cached_property
+    def certificate(self) -> x509.Certificate:
+        return x509.load_der_x509_certificate(bytes(self.der))
+
+    @property
+    def pem(self) -> str:
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def chain(self) -> list[x509.Certificate]:
+        """This certificate and its issuers up to and including the root."""
+        chain = [self.certificate]
+        issuer: CertificateAuthority | None = self.issuer
+        while issuer is not None:
+            chain.append(issuer.certificate)
+            issuer = issuer.parent
+        return chain
+
+    def revoke(self, reason: str, *, actor: str, client_address: str | None = None) -> bool:
+        """Revoke this certificate; False if it already was."""
+        done = Certificate.objects.filter(pk=self.pk).revoke(
+            reason, actor=actor, client_address=client_address
+        )
+        self.refresh_from_db(fields=["revoked_at", "revocation_reason"])
+        return bool(done)
+
+
+# --- Revocation lists and OCSP responders ------------------------------------------------
+
+
+class RevocationList(models.Model):
+    ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="crls")
+    number = models.BigIntegerField()
+    der = models.BinaryField()
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField()
+    entries = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("certificate revocation list")
+        verbose_name_plural = _("certificate revocation lists")
+        constraints = [
+            models.UniqueConstraint(fields=["ca", "number"], name="crl_number_per_ca"),
+        ]
+
+    def __str__(self) -> str:
+        return f"CRL {self.number} of {self.ca}"
+
+
+class OcspResponder(models.Model):
+    """A delegated OCSP-signing certificate (id-kp-OCSPSigning, ocsp-nocheck) of an issuing CA."""
+
+    ca = models.ForeignKey(
+        CertificateAuthority, on_delete=models.PROTECT, related_name="ocsp_responders"
+    )
+    certificate_der = models.BinaryField()
+    key_ref = models.CharField(max_length=100)
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-not_after"]
+        verbose_name = _("OCSP responder")
+        verbose_name_plural = _("OCSP responders")
+
+    def __str__(self) -> str:
+        return f"OCSP responder of {self.ca} until {self.not_after:%Y-%m-%d}"
+
+    @cached_property
+    def certificate(self) -> x509.Certificate:
+        return x509.load_der_x509_certificate(bytes(self.certificate_der))
+
+
+# --- Audit log ----------------------------------------------------------------------------
+
+
+class AuditEvent(models.TextChoices):
+    CA_CREATED = "ca_created", _("CA created")
+    CA_ACTIVATED = "ca_activated", _("CA activated")
+    OCSP_RESPONDER_CREATED = "ocsp_responder_created", _("OCSP responder created")
+    ORDER_RECEIVED = "order_received", _("order received")
+    LINT_PASSED = "lint_passed", _("lint passed")
+    LINT_FAILED = "lint_failed", _("lint failed")
+    CERTIFICATE_ISSUED = "certificate_issued", _("certificate issued")
+    ORDER_FAILED = "order_failed", _("order failed")
+    CERTIFICATE_REVOKED = "certificate_revoked", _("certificate revoked")
+    HOLD_RELEASED = "hold_released", _("hold released")
+    CRL_PUBLISHED = "crl_published", _("CRL published")
+
+
+GENESIS_HASH = "0" * 64
+
+
+class AppendOnly(Exception):
+    pass
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnly("audit entries are never changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnly("audit entries are never deleted")
+
+
+class AuditEntryManager(models.Manager["AuditEntry"]):
+    def get_queryset(self) -> AuditEntryQuerySet:
+        return AuditEntryQuerySet(self.model, using=self._db)
+
+    def record(
+        self,
+        event: str,
+        obj: models.Model | None = None,
+        *,
+        actor: str,
+        client_address: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Append an entry, chained to the previous one, in the caller's transaction.
+
+        The chain head row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the
+        IMMEDIATE transaction holds the database's write lock), so concurrent writers append
+        one after the other and never fork the chain.
+        """
+        with transaction.atomic():
+            head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+            if head is None:
+                try:
+                    with transaction.atomic():
+                        AuditChainHead.objects.create(pk=1, seq=0, entry_hash=GENESIS_HASH)
+                except IntegrityError:
+                    pass  # created by a concurrent writer; lock theirs
+                head = AuditChainHead.objects.select_for_update().get(pk=1)
+            entry = AuditEntry(
+                seq=head.seq + 1,
+                created_at=timezone.now(),
+                event=event,
+                actor=actor[:150],
+                client_address=client_address or None,
+                object_type=obj._meta.label_lower if obj is not None else "",
+                object_id=str(obj.pk) if obj is not None else "",
+                details=details or {},
+                prev_hash=head.entry_hash,
+            )
+            entry.entry_hash = entry.compute_hash()
+            entry.save(force_insert=True)
+            AuditChainHead.objects.filter(pk=1).update(seq=entry.seq, entry_hash=entry.entry_hash)
+        return entry
+
+    def verify(self) -> list[str]:
+        """Problems found in the chain: empty when no row was removed, altered or inserted."""
+        problems: list[str] = []
+        previous_hash = GENESIS_HASH
+        expected_seq = 1
+        for entry in self.order_by("seq").iterator(chunk_size=2000):
+            if entry.seq != expected_seq:
+                problems.append(f"entry {expected_seq} is missing (next is {entry.seq})")
+            if entry.prev_hash != previous_hash:
+                problems.append(f"entry {entry.seq} does not follow the entry before it")
+            if entry.compute_hash() != entry.entry_hash:
+                problems.append(f"entry {entry.seq} was altered")
+            previous_hash = entry.entry_hash
+            expected_seq = entry.seq + 1
+        head = AuditChainHead.objects.filter(pk=1).first()
+        head_seq, head_hash = (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
+        if head_seq != expected_seq - 1 or head_hash != previous_hash:
+            problems.append(
+                f"the log ends at entry {expected_seq - 1} but the chain head records entry {head_seq}"
+            )
+        return problems
+
+
+class AuditEntry(models.Model):
+    seq = models.BigIntegerField(_("number"), unique=True)
+    created_at = models.DateTimeField(_("time"))
+    event = models.CharField(_("event"), max_length=30, choices=AuditEvent.choices)
+    actor = models.CharField(_("actor"), max_length=150)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object"), max_length=40, blank=True)
+    details = models.JSONField(_("details"), default=dict)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    objects = AuditEntryManager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.event}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnly("audit entries are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnly("audit entries are never deleted")
+
+    def compute_hash(self) -> str:
+        # Canonical JSON over every column but the hash itself, timestamps in UTC.
+        payload = [
+            self.seq,
+            self.created_at.astimezone(UTC).isoformat(),
+            self.event,
+            self.actor,
+            self.client_address or "",
+            self.object_type,
+            self.object_id,
+            self.details,
+            self.prev_hash,
+        ]
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return sha256_hex(encoded.encode())
+
+
+class AuditChainHead(models.Model):
+    """One row: the number and hash of the newest entry, locked by every writer."""
+
+    seq = models.BigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"audit chain head at entry {self.seq}"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -56,7 +57,7 @@ def _uploaded_text(request: HttpRequest) -> str | None:
     if "csv_text" in request.POST:
         return request.POST["csv_text"]
     upload = request.FILES.get("csv_file")
-    if upload is None or upload.size > 2 * 1024 * 1024:
+    if upload is None or (upload.size or 0) > 2 * 1024 * 1024:
         return None
     try:
         return upload.read().decode("utf-8-sig")
@@ -69,9 +70,7 @@ def _deliver_pins(issued: list[tuple[Holder, str]]) -> HttpResponse:
     letters = [(holder, pin) for holder, pin in issued if holder.pin_delivery == "letter"]
     for holder, pin in issued:
         if holder.pin_delivery == "messagebox":
-            transaction.on_commit(
-                lambda holder=holder, pin=pin: send_pin_to_messagebox(holder, pin)
-            )
+            transaction.on_commit(partial(send_pin_to_messagebox, holder, pin))
     response = HttpResponse(pin_letters_pdf(letters), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="pincodes-{timezone.localdate():%Y%m%d}.pdf"'

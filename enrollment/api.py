@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from ca.csr_policy import MAX_CSR_BYTES, CsrRejected, check_csr
-from ca.models import Certificate, CertificateAuthority, Order
+from ca.models import Certificate, Order
 from enrollment.models import Enrollment, InstallCode, InstallProgress
 from enrollment.openapi import ERROR_MESSAGES, openapi_document
 from portal.client_address import client_address, ratelimit_key
@@ -181,7 +181,7 @@ def certificate(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     issued = Certificate.objects.select_related("issuer").filter(enrollment=enrollment).first()
     if issued is None:
         return error("not_issued", 404)
-    chain = [issued.certificate, *_issuer_chain(issued.issuer)]
+    chain = issued.chain()
     wanted = request.GET.get("format", "pem")
     if wanted == "p7b":
         body = pkcs7.serialize_certificates(chain, serialization.Encoding.DER)
@@ -191,15 +191,6 @@ def certificate(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     # PEM for servers: the leaf and the issuing CA; the root is installed as a trust anchor.
     pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain[:-1] or chain)
     return HttpResponse(pem, content_type="application/pem-certificate-chain")
-
-
-def _issuer_chain(issuer: CertificateAuthority) -> list[x509.Certificate]:
-    chain = []
-    current: CertificateAuthority | None = issuer
-    while current is not None:
-        chain.append(current.certificate)
-        current = current.parent
-    return chain
 
 
 @require_GET

@@ -55,7 +55,7 @@ def read(text: str) -> ImportReport:
         errors.append(f"unknown columns: {', '.join(unknown)} (allowed: {', '.join(COLUMNS)})")
     if errors:
         return ImportReport([], errors)
-    rows = []
+    rows: list[ImportRow] = []
     for line, raw in enumerate(reader, start=2):
         if line - 1 > MAX_ROWS:
             return ImportReport(rows, [f"more than {MAX_ROWS} rows: split the file"])

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enrollment import user_numbers
+from enrollment.signals import holder_blocked, holder_unblocked
 
 PIN_LENGTH = 8
 CERTIFICATE_NAME_MAX_LENGTH = 7
@@ -258,20 +259,28 @@ class Holder(models.Model):
             status=HolderStatus.ACTIVE, block_reason="", blocked_at=None
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+        if locked.is_blocked:
+            holder_unblocked.send(sender=Holder, holder=self, actor="new-pin")
         return pin
 
-    def block(self, reason: str = BlockReason.ADMIN) -> None:
+    @transaction.atomic
+    def block(self, reason: str = BlockReason.ADMIN, *, actor: str = "") -> None:
+        """Block the holder and, in the same transaction, put their certificates on hold."""
         Holder.objects.filter(pk=self.pk).update(
             status=HolderStatus.BLOCKED, block_reason=reason, blocked_at=timezone.now()
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+        holder_blocked.send(sender=Holder, holder=self, actor=actor or f"block:{reason}")
 
-    def unblock(self) -> bool:
-        """Lift a block; False for a block for wrong PINs, which needs a new PIN instead."""
+    @transaction.atomic
+    def unblock(self, *, actor: str = "") -> bool:
+        """Lift a block and the holds it put; False for a block for wrong PINs (needs a new PIN)."""
         lifted = Holder.objects.filter(pk=self.pk, block_reason__in=UNBLOCKABLE_REASONS).update(
             status=HolderStatus.ACTIVE, block_reason="", blocked_at=None
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+        if lifted:
+            holder_unblocked.send(sender=Holder, holder=self, actor=actor or "unblock")
         return bool(lifted)
 
 
@@ -505,6 +514,8 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             raise EnrollmentError("no_policy")
         code = None
         if renews_id is None:
+            if activation_code_id is None:
+                raise EnrollmentError("pin_used")
             code = ActivationCode.objects.get(pk=activation_code_id, holder=holder)
             if not code.consume():
                 raise EnrollmentError("pin_used")

@@ -83,7 +83,7 @@ def _is_personal(wizard: EnrollmentWizard) -> bool:
 class EnrollmentWizard(SessionWizardView):
     kind: str = HolderKind.PERSONAL
     form_list = FORMS
-    condition_dict = {PASSWORD: _is_personal}
+    condition_dict: dict[str, Any] = {PASSWORD: _is_personal}
     template_name = "enrollment/wizard.html"
 
     def get_prefix(self, request: HttpRequest, *args: Any, **kwargs: Any) -> str:

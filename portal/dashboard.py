@@ -66,12 +66,7 @@ def dashboard(request: HttpRequest, current: Certificate) -> HttpResponse:
 @holder_login_required
 def download_chain(request: HttpRequest, current: Certificate, serial: str) -> HttpResponse:
     certificate = _own_certificate(current, serial)
-    chain = [certificate.certificate]
-    issuer = certificate.issuer
-    while issuer is not None:
-        chain.append(issuer.certificate)
-        issuer = issuer.parent
-    body = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
+    body = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificate.chain())
     response = HttpResponse(body, content_type="application/pem-certificate-chain")
     response["Content-Disposition"] = (
         f'attachment; filename="{certificate.enrollment.certificate_name}-chain.pem"'

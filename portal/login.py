@@ -61,14 +61,15 @@ def presented_certificate(request: HttpRequest) -> PresentedCertificate:
     )
     if issued is None:
         return PresentedCertificate(None, "unknown")
+    # A blocked holder's certificates are on hold: say why, not just "revoked".
+    if issued.enrollment.holder.is_blocked:
+        return PresentedCertificate(None, "blocked")
     if issued.is_revoked:
         return PresentedCertificate(None, "revoked")
     if issued.not_after <= timezone.now():
         return PresentedCertificate(None, "expired")
     if issued.enrollment.kind != HolderKind.PERSONAL:
         return PresentedCertificate(None, "system")
-    if issued.enrollment.holder.is_blocked:
-        return PresentedCertificate(None, "blocked")
     return PresentedCertificate(issued)
 
 

@@ -62,14 +62,14 @@ def system_certificate_required(
             return refuse("certificate_unknown")
         holder = issued.enrollment.holder
         address = client_address(request)
+        if holder.is_blocked:  # its certificates are on hold too; say why
+            return refuse("holder_blocked")
         if issued.is_revoked:
             return refuse("certificate_revoked")
         if issued.not_after <= timezone.now():
             return refuse("certificate_expired")
         if holder.kind != HolderKind.SYSTEM:
             return refuse("personal_certificate")
-        if holder.is_blocked:
-            return refuse("holder_blocked")
         if not holder.allows_address(address):
             RefusedAddress.objects.record(holder, address)
             AuditEntry.objects.record(

@@ -38,7 +38,7 @@ def issue(
         enrollment = make_enrollment(kind=holder.kind, holder=holder)
         with django_capture_on_commit_callbacks(execute=True):
             order_certificate(enrollment, fixture_bytes("p256.pem"))
-        return enrollment.certificate.certificate  # type: ignore[no-any-return]
+        return enrollment.certificate.certificate
 
     return make
 
@@ -148,3 +148,16 @@ def test_the_organisation_certificate_list_shows_each_status(
     data = call(client, "/api/v1/system/certificates", certificate).json()
     statuses = {row["name"]: row["status"] for row in data["certificates"]}
     assert statuses == {"Praktijksoftware": "valid", "B. Bakker": "revoked"}
+
+
+def test_blocking_a_holder_puts_the_certificates_on_hold_and_unblocking_releases_them(
+    system_holder: Holder, issue: Callable[..., x509.Certificate]
+) -> None:
+    issue(system_holder)
+    certificate = Enrollment.objects.get(holder=system_holder).certificate
+    system_holder.block()
+    certificate.refresh_from_db()
+    assert certificate.revocation_reason == RevocationReason.CERTIFICATE_HOLD
+    system_holder.unblock()
+    certificate.refresh_from_db()
+    assert not certificate.is_revoked

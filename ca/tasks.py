@@ -1,0 +1,116 @@
+"""Celery tasks of the CA. Arguments are primary keys; every task is idempotent."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from celery.app.task import Task
+from django.conf import settings
+from django.utils import timezone
+
+from ca.models import CertificateAuthority, Order, OrderStatus
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="ca.sign_order", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
+def sign_order(self: Task, order_id: int) -> str:
+    """Sign order ``order_id``; a redelivered or duplicate message is harmless."""
+    from ca.issuance import issue_order
+
+    outcome = issue_order(int(order_id))
+    if outcome.busy:
+        # Another worker holds the claim, or a worker that died held it: look again when
+        # the lease has run out; the claim then succeeds unless the other worker finished.
+        raise self.retry(countdown=settings.CA_ORDER_LEASE_SECONDS + 1)
+    return outcome.status
+
+
+@shared_task(name="ca.publish_revocations", acks_late=True, reject_on_worker_lost=True)
+def publish_revocations(ca_id: int) -> int:
+    """New OCSP answers for changed certificates and a new CRL, after a revocation."""
+    from ca.crl import publish_crl
+    from ca.ocsp import refresh_responses
+
+    ca = CertificateAuthority.objects.get(pk=ca_id)
+    signed = refresh_responses(ca)
+    publish_crl(ca.pk)
+    return signed
+
+
+@shared_task(name="ca.sweep_orders", acks_late=True)
+def sweep_orders(requeue_after: int | None = None) -> dict[str, int]:
+    """Re-queue orders that never reached a worker; give up on orders stuck in processing.
+
+    A pending order older than CA_ORDER_REQUEUE_AFTER_SECONDS was committed while the broker
+    was unreachable (or its message was lost); a processing order whose lease expired belonged
+    to a worker that died. Both are queued again. An order processing for longer than
+    CA_ORDER_STUCK_SECONDS since its last claim, or after CA_ORDER_MAX_ATTEMPTS claims, fails with ``stuck``.
+    """
+    now = timezone.now()
+    if requeue_after is None:
+        requeue_after = settings.CA_ORDER_REQUEUE_AFTER_SECONDS
+    stuck_before = now - timedelta(seconds=settings.CA_ORDER_STUCK_SECONDS)
+    stuck = Order.objects.filter(status=OrderStatus.PROCESSING, claimed_at__lte=stuck_before)
+    exhausted = (
+        Order.objects.get_queryset()
+        .lease_expired(now - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS))
+        .filter(attempts__gte=settings.CA_ORDER_MAX_ATTEMPTS)
+    )
+    failed = 0
+    for order_id in list(stuck.values_list("pk", flat=True)) + list(
+        exhausted.values_list("pk", flat=True)
+    ):
+        failed += _fail_stuck(order_id)
+    requeue = list(
+        Order.objects.get_queryset()
+        .pending_since(now - timedelta(seconds=requeue_after))
+        .values_list("pk", flat=True)
+    ) + list(
+        Order.objects.get_queryset()
+        .lease_expired(now - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS))
+        .filter(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+        .values_list("pk", flat=True)
+    )
+    for order_id in requeue:
+        sign_order.apply_async(args=(order_id,))
+    if requeue or failed:
+        logger.info("sweep: re-queued %d orders, failed %d stuck ones", len(requeue), failed)
+    return {"requeued": len(requeue), "failed": failed}
+
+
+def _fail_stuck(order_id: int) -> int:
+    from django.db import transaction
+
+    from ca.models import AuditEntry, AuditEvent
+
+    with transaction.atomic():
+        if not Order.objects.fail(order_id, "stuck"):
+            return 0
+        AuditEntry.objects.record(
+            AuditEvent.ORDER_FAILED,
+            Order(pk=order_id),
+            actor="system:sweep",
+            details={"error_code": "stuck"},
+        )
+    return 1
+
+
+@shared_task(name="ca.refresh_publications", acks_late=True)
+def refresh_publications() -> dict[str, int]:
+    """Keep revocation data fresh: CRLs well before nextUpdate, OCSP answers and responders."""
+    from ca.crl import crls_due, publish_crl
+    from ca.ocsp import refresh_responses
+
+    crls = 0
+    for ca_id in crls_due():
+        publish_crl(ca_id)
+        crls += 1
+    answers = 0
+    for ca in CertificateAuthority.objects.serving().issuing():
+        answers += refresh_responses(ca)
+    return {"crls": crls, "ocsp": answers}

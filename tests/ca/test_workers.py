@@ -1,0 +1,359 @@
+"""Real Celery worker processes against PostgreSQL and Redis: nothing lost, nothing doubled.
+
+Each test starts its own ``redis-server`` on a free port, so it can stop and restart the
+broker without disturbing the machine's Redis, and real ``celery -A portal worker``
+subprocesses that read the test database through DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from kombu import pools
+
+from ca.authority import init_hierarchy
+from ca.csr_policy import check_csr
+from ca.models import Certificate, Order, OrderStatus
+from ca.tasks import sweep_orders
+from enrollment.models import Enrollment, EnrollmentStatus
+from portal.celery import app as celery_app
+from tests.ca.conftest import FAST, fixture_bytes
+from tests.conftest import require, require_binary
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CELERY = str(Path(sys.executable).parent / "celery")
+ROOT = Path(__file__).resolve().parents[2]
+FINISHED = [OrderStatus.ISSUED, OrderStatus.FAILED]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def broker(postgres_url: str) -> Iterator[RedisServer]:
+    require_binary("redis-server")
+    server = RedisServer(_free_port())
+    server.start()
+    previous = celery_app.conf.broker_url
+    _point_celery_at(server.url)
+    yield server
+    _point_celery_at(previous)
+    server.stop()
+
+
+def _point_celery_at(url: str | None) -> None:
+    """Make this process's Celery app publish to ``url`` (its pools are cached per URL)."""
+    pools.reset()  # kombu's process-wide registry would hand back the closed pool
+    celery_app._pool = None  # type: ignore[attr-defined]  # what Celery resets after fork
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
+    celery_app.conf["broker_url"] = url
+
+
+class Workers:
+    def __init__(self, environment: dict[str, str], log_dir: Path) -> None:
+        self.environment = environment
+        self.log_dir = log_dir
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, concurrency: int = 1, **extra_env: str) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [
+                CELERY,
+                "-A",
+                "portal",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{name}@%h",
+            ],
+            cwd=ROOT,
+            env={**self.environment, **extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill(process)
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.log_dir.glob("*.log"))
+
+
+@pytest.fixture
+def workers(
+    broker: RedisServer, postgres_url: str, ca_keys: Path, tmp_path: Path
+) -> Iterator[Workers]:
+    require("PostgreSQL test database", lambda: connection.vendor == "postgresql")
+    database = connection.settings_dict
+    database_url = f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTEST", "CA_", "CELERY_"))
+    }
+    environment.update(
+        PORTAL_MODE="test",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=broker.url,
+        CA_ROLE="worker",
+        CA_KEY_BACKEND="file",
+        CA_KEY_DIR=str(ca_keys),
+        CA_KEY_PASSPHRASE="test passphrase",
+        CA_ORDER_LEASE_SECONDS="2",
+        PYTHONUNBUFFERED="1",
+    )
+    if database.get("PASSWORD"):
+        environment["PGPASSWORD"] = str(database["PASSWORD"])
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    running = Workers(environment, log_dir)
+    yield running
+    running.stop_all()
+
+
+@pytest.fixture
+def orders(db: None, make_enrollment: Callable[..., Enrollment]) -> Callable[[int], list[int]]:
+    init_hierarchy(FAST)
+    csr = check_csr(fixture_bytes("p256.pem"))
+
+    def make(count: int) -> list[int]:
+        return [
+            Order.objects.create_for_enrollment(make_enrollment(), csr).pk for _ in range(count)
+        ]
+
+    return make
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float, workers: Workers, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}\n{workers.logs()}")
+
+
+def _all_finished(order_ids: list[int]) -> Callable[[], bool]:
+    return lambda: (
+        Order.objects.filter(pk__in=order_ids, status__in=FINISHED).count() == len(order_ids)
+    )
+
+
+def _assert_exactly_one_certificate_each(order_ids: list[int]) -> None:
+    statuses = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "status"))
+    assert set(statuses.values()) == {OrderStatus.ISSUED}, statuses
+    assert Certificate.objects.filter(order_id__in=order_ids).count() == len(order_ids)
+    enrollments = Order.objects.filter(pk__in=order_ids).values_list("enrollment_id", flat=True)
+    assert Certificate.objects.filter(enrollment_id__in=enrollments).count() == len(order_ids)
+    assert set(Enrollment.objects.filter(pk__in=enrollments).values_list("status", flat=True)) == {
+        EnrollmentStatus.ISSUED
+    }
+
+
+def _pool_children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in children.read_text().split()] if children.exists() else []
+
+
+def test_a_worker_killed_mid_task_loses_nothing_and_issues_once(
+    workers: Workers, orders: Callable[[int], list[int]], tmp_path: Path
+) -> None:
+    pause = tmp_path / "pause"
+    pause.touch()
+    worker = workers.start("victim", CA_TEST_PAUSE_FILE=str(pause))
+    (order_id,) = orders(1)
+    _wait_until(
+        lambda: Order.objects.filter(pk=order_id, status=OrderStatus.PROCESSING).exists(),
+        60,
+        workers,
+        "the claim",
+    )
+    # SIGKILL the pool process that holds the task: its parent sees the worker lost and,
+    # with reject_on_worker_lost, puts the message back on the queue.
+    children = _pool_children(worker.pid)
+    assert children, workers.logs()
+    for child in children:
+        os.kill(child, signal.SIGKILL)
+    pause.unlink()
+    _wait_until(
+        _all_finished([order_id]), 90, workers, "the order after SIGKILL of the pool process"
+    )
+    _assert_exactly_one_certificate_each([order_id])
+    workers.kill(worker)
+
+    # Now kill the whole worker (parent included) mid-task: the message stays unacknowledged
+    # in Redis; a new worker plus the sweep (beat) finish the order after the lease.
+    pause.touch()
+    worker = workers.start("victim2", CA_TEST_PAUSE_FILE=str(pause))
+    (second,) = orders(1)
+    _wait_until(
+        lambda: Order.objects.filter(pk=second, status=OrderStatus.PROCESSING).exists(),
+        60,
+        workers,
+        "the claim",
+    )
+    workers.kill(worker)
+    pause.unlink()
+    workers.start("rescuer")
+    time.sleep(2.5)  # CA_ORDER_LEASE_SECONDS=2 in the workers' environment
+    with pytest.MonkeyPatch.context() as patch:
+        from django.conf import settings
+
+        patch.setattr(settings, "CA_ORDER_LEASE_SECONDS", 2)
+        assert sweep_orders(requeue_after=0)["requeued"] >= 1
+    _wait_until(_all_finished([second]), 90, workers, "the order after SIGKILL of the whole worker")
+    _assert_exactly_one_certificate_each([order_id, second])
+
+
+def test_two_workers_on_one_queue_issue_each_order_exactly_once(
+    workers: Workers, orders: Callable[[int], list[int]]
+) -> None:
+    workers.start("one", concurrency=2)
+    workers.start("two", concurrency=2)
+    order_ids = orders(20)
+    # Every order is also queued a second time, as a broker redelivery would.
+    for order_id in order_ids:
+        celery_app.tasks["ca.sign_order"].apply_async(args=(order_id,))
+    _wait_until(_all_finished(order_ids), 120, workers, "20 orders on two workers")
+    _assert_exactly_one_certificate_each(order_ids)
+    assert Certificate.objects.count() == 20
+
+
+def test_orders_committed_while_redis_is_down_are_issued_once_it_is_back(
+    workers: Workers, broker: RedisServer, orders: Callable[[int], list[int]]
+) -> None:
+    broker.stop()
+    started = time.monotonic()
+    order_ids = orders(3)  # the on-commit publish fails; the commit stands
+    assert time.monotonic() - started < 5  # publishing fails fast, not after retries
+    assert set(Order.objects.filter(pk__in=order_ids).values_list("status", flat=True)) == {
+        OrderStatus.PENDING
+    }
+    broker.start()
+    _point_celery_at(broker.url)
+    workers.start("after-outage")
+    result = sweep_orders(requeue_after=0)
+    assert result["requeued"] == 3
+    _wait_until(_all_finished(order_ids), 90, workers, "orders after the outage")
+    _assert_exactly_one_certificate_each(order_ids)
+    assert not Order.objects.filter(
+        status__in=[OrderStatus.PENDING, OrderStatus.PROCESSING]
+    ).exists()
+
+
+def test_prefork_workers_sign_with_the_hsm_key_each_in_its_own_session(
+    hsm: None, workers: Workers, orders: Callable[[int], list[int]], settings: Any
+) -> None:
+    issuing_backend = "pkcs11"
+    order_ids = orders(6)  # the hierarchy in `orders` is created on the token
+    from ca.models import CertificateAuthority
+
+    issuing = CertificateAuthority.objects.current_issuing()
+    assert issuing is not None and issuing.key_backend == issuing_backend
+    workers.start(
+        "hsm",
+        concurrency=2,
+        CA_KEY_BACKEND="pkcs11",
+        CA_PKCS11_MODULE=settings.CA_PKCS11_MODULE,
+        CA_PKCS11_TOKEN_LABEL=settings.CA_PKCS11_TOKEN_LABEL,
+        CA_PKCS11_PIN=settings.CA_PKCS11_PIN,
+        SOFTHSM2_CONF=os.environ["SOFTHSM2_CONF"],
+    )
+    _wait_until(_all_finished(order_ids), 90, workers, "orders signed with the HSM key")
+    _assert_exactly_one_certificate_each(order_ids)
+    for certificate in Certificate.objects.filter(order_id__in=order_ids):
+        certificate.certificate.verify_directly_issued_by(issuing.certificate)
+
+
+def test_a_running_worker_survives_a_redis_restart(
+    workers: Workers, broker: RedisServer, orders: Callable[[int], list[int]]
+) -> None:
+    # Needs broker_connection_max_retries=None in portal/celery.py (0 means "give up at once").
+    workers.start("through-outage")
+    (first,) = orders(1)
+    _wait_until(_all_finished([first]), 60, workers, "the first order")
+    broker.stop()
+    time.sleep(2)
+    broker.start()
+    _point_celery_at(broker.url)
+    (second,) = orders(1)  # published to the restarted Redis
+    # The consumer reconnects with Celery's back-off (2 s, 4 s, ...), well within the bound.
+    _wait_until(_all_finished([second]), 60, workers, "the order after the Redis restart")
+    _assert_exactly_one_certificate_each([first, second])
