@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from django.utils import timezone
 
 from ca.models import CertificateAuthority
@@ -24,3 +27,31 @@ def ca_status() -> str:
         if latest is None or latest.next_update <= now:
             return "crl_stale"
     return "ok"
+
+
+HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+
+
+def record_key_heartbeat() -> None:
+    """In a worker: prove the issuing key signs (and verifies), and note when in the cache."""
+    issuing = CertificateAuthority.objects.current_issuing()
+    if issuing is None:
+        return
+    key = issuing.signing_key()
+    probe = b"certificaatportaal signing-key heartbeat"
+    algorithm = key.spec.hash_algorithm()
+    signature = key.sign(probe, algorithm)
+    public_key = issuing.certificate.public_key()
+    if isinstance(public_key, rsa.RSAPublicKey):
+        public_key.verify(signature, probe, padding.PKCS1v15(), algorithm)
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(signature, probe, ec.ECDSA(algorithm))
+    CertificateAuthority.objects.filter(pk=issuing.pk).update(key_checked_at=timezone.now())
+
+
+def key_status() -> str:
+    """``ok`` when a worker signed with the issuing key recently; the web tier has no key."""
+    issuing = CertificateAuthority.objects.current_issuing()
+    if issuing is None or issuing.key_checked_at is None:
+        return "unknown"
+    return "ok" if timezone.now() - issuing.key_checked_at <= HEARTBEAT_MAX_AGE else "stale"

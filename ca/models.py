@@ -125,6 +125,8 @@ class CertificateAuthority(models.Model):
     # The one CA of each kind that signs new certificates; older ones keep serving CRL/OCSP.
     active = models.BooleanField(_("active"), default=True)
     crl_number = models.BigIntegerField(default=0)
+    # When a worker last signed with this CA's key (ca.key_heartbeat): /readyz reads it.
+    key_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CertificateAuthorityManager()

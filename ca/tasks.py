@@ -114,3 +114,11 @@ def refresh_publications() -> dict[str, int]:
     for ca in CertificateAuthority.objects.serving().issuing():
         answers += refresh_responses(ca)
     return {"crls": crls, "ocsp": answers}
+
+
+@shared_task(name="ca.key_heartbeat")
+def key_heartbeat() -> None:
+    """Lets /readyz see that a worker can use the issuing key (beat, every minute)."""
+    from ca.health import record_key_heartbeat
+
+    record_key_heartbeat()

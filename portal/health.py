@@ -30,3 +30,14 @@ def broker() -> str:
         return "ok"
     folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])  # type: ignore[arg-type]
     return "ok" if folder.is_dir() else "unavailable"
+
+
+def worker() -> str:
+    """A Celery worker answers a ping through the broker within a second."""
+    from portal.celery import app
+
+    try:
+        replies = app.control.ping(timeout=1.0)
+    except Exception:  # any broker failure means no worker can be reached
+        return "unavailable"
+    return "ok" if replies else "no_worker"

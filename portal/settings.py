@@ -380,6 +380,7 @@ CELERY_BEAT_SCHEDULE = {
     "ca-refresh-publications": {"task": "ca.refresh_publications", "schedule": 15 * 60.0},
     "enrollment-expire-and-remind": {"task": "enrollment.expire_and_remind", "schedule": 60 * 60.0},
     "portal-expiry-reminders": {"task": "portal.send_expiry_reminders", "schedule": 60 * 60.0},
+    "ca-key-heartbeat": {"task": "ca.key_heartbeat", "schedule": 60.0},
 }
 if REDIS_URL:
     # Publishing (an order's on-commit send) must fail at once when Redis is down: kombu

@@ -8,6 +8,7 @@ handler400 = "portal.views.bad_request"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("portal.account_urls")),
     path("api/v1/system/whoami", system_api.whoami, name="system-whoami"),

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from ca import health as ca_health
 from portal import health
 
 
@@ -14,11 +15,30 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """The process answers and reaches its database and broker."""
-    checks = {"database": health.database(), "broker": health.broker()}
-    healthy = all(result == "ok" for result in checks.values())
+    """Liveness: this process answers. The dependencies are reported, not judged (see readyz)."""
     return JsonResponse(
-        {"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503
+        {
+            "status": "ok",
+            "database": health.database(),
+            "broker": health.broker(),
+            "ca": ca_health.ca_status(),
+        }
+    )
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: database, broker, a worker answering, the CA key usable there, CRLs fresh."""
+    checks = {
+        "database": health.database(),
+        "broker": health.broker(),
+        "worker": health.worker(),
+        "ca": ca_health.ca_status(),
+        "ca_key": ca_health.key_status(),
+    }
+    ready = all(result == "ok" for result in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "fail", **checks}, status=200 if ready else 503
     )
 
 

@@ -5,36 +5,58 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from ca.health import key_status, record_key_heartbeat
+
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_database_and_broker(client: Client, settings: Any, tmp_path: Any) -> None:
-    settings.REDIS_URL = ""
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path)}
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
-
-
-def test_healthz_is_503_when_the_broker_is_unreachable(client: Client, settings: Any) -> None:
+def test_healthz_is_liveness_and_reports_the_dependencies(
+    client: Client, settings: Any, tmp_path: Any
+) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["database"] == "ok" and data["broker"] == "unavailable" and data["ca"] == "missing"
+
+
+def test_readyz_is_503_until_everything_is_ready(client: Client, settings: Any) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["broker"] == "unavailable"
+    data = response.json()
+    assert (
+        data["broker"] == "unavailable" and data["worker"] != "ok" and data["ca_key"] == "unknown"
+    )
+
+
+def test_the_key_heartbeat_proves_the_issuing_key_signs(hierarchy: Any) -> None:
+    assert key_status() == "unknown"
+    record_key_heartbeat()
+    assert key_status() == "ok"
 
 
 @pytest.mark.integration
-def test_healthz_pings_the_real_redis(client: Client, settings: Any, redis_url: str) -> None:
-    settings.REDIS_URL = redis_url
-    assert client.get("/healthz").json()["broker"] == "ok"
+@pytest.mark.django_db(transaction=True)
+def test_readyz_is_ok_with_a_real_worker(
+    live_server: Any, workers: Any, broker: Any, hierarchy: Any, settings: Any
+) -> None:
+    import time
 
+    import requests
 
-def test_pages_are_dutch_even_when_the_browser_prefers_english(client: Client) -> None:
-    html = client.get("/enroll/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
-    assert "Certificaat installeren of vernieuwen" in html and 'lang="nl"' in html
+    from ca.tasks import publish_revocations  # noqa: F401 - the worker's tasks are registered
 
+    settings.REDIS_URL = broker.url
+    workers.start("ready")
+    from portal.celery import app
 
-def test_the_language_switch_is_remembered(client: Client) -> None:
-    client.post("/i18n/setlang/", {"language": "en", "next": "/enroll/"})
-    html = client.get("/enroll/").content.decode()
-    assert "Install or renew certificate" in html and 'lang="en"' in html
+    app.send_task("ca.key_heartbeat")
+    deadline = time.monotonic() + 30
+    data: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        data = requests.get(f"{live_server.url}/readyz", timeout=10).json()
+        if data["status"] == "ok":
+            break
+        time.sleep(0.5)
+    assert data["status"] == "ok", (data, workers.logs())
