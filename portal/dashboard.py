@@ -6,7 +6,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from django import forms
-from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, make_password
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ca.models import AuditEntry, Certificate, RevocationReason
-from enrollment.forms import check_password_rule
+from enrollment.forms import PasswordForm
 from enrollment.models import BlockReason, Enrollment, Holder
 from portal.client_address import client_address
 from portal.login import SESSION_LOGIN, SESSION_PENDING, holder_login_required
@@ -104,50 +103,26 @@ def revoke(request: HttpRequest, current: Certificate, serial: str) -> HttpRespo
     return render(request, "portal/revoke.html", {"form": form, "certificate": certificate})
 
 
-class ChangePasswordForm(forms.Form):
+class ChangePasswordForm(PasswordForm):
+    """The wizard's password rules, plus the current password first."""
+
     current_password = forms.CharField(
         label=gettext_lazy("Current password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    password = forms.CharField(
-        label=gettext_lazy("New password"),
-        strip=False,
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=gettext_lazy(
-            "Your password must be at least 8 and at most 64 characters long, with at least 1 "
-            "lower-case letter, 1 upper-case letter, 1 digit and 1 punctuation mark."
-        ),
-    )
-    password_repeat = forms.CharField(
-        label=gettext_lazy("Confirm password"),
-        strip=False,
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    field_order = ["current_password", "password", "password_repeat"]
 
     def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, holder=enrollment.holder, **kwargs)
         self.enrollment = enrollment
+        self.fields["password"].label = gettext_lazy("New password")
 
     def clean_current_password(self) -> str:
         value: str = self.cleaned_data["current_password"]
         if not check_password(value, self.enrollment.password_hash):
             raise forms.ValidationError(_("This is not your current password."), code="wrong")
         return value
-
-    def clean_password(self) -> str:
-        password: str = self.cleaned_data["password"]
-        check_password_rule(password)
-        password_validation.validate_password(password, user=self.enrollment.holder)  # type: ignore[arg-type]
-        return password
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_repeat"):
-            self.add_error("password_repeat", _("The two passwords are not the same."))
-        return cleaned
 
 
 @holder_login_required
