@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -106,7 +107,7 @@ class ChromiumWithNss:
                 check=True,
             )
         # Without an auto-select rule Chromium waits forever for someone to pick a certificate.
-        preferences = {
+        preferences: dict[str, Any] = {
             "profile": {
                 "content_settings": {
                     "exceptions": {
