@@ -539,6 +539,13 @@ class AuditEvent(models.TextChoices):
     CERTIFICATE_REVOKED = "certificate_revoked", _("certificate revoked")
     HOLD_RELEASED = "hold_released", _("hold released")
     CRL_PUBLISHED = "crl_published", _("CRL published")
+    # Recorded by the site (portal/) for the use of certificates.
+    LOGIN = "login", _("logged in")
+    LOGIN_FAILED = "login_failed", _("login failed")
+    CERTIFICATE_USED = "certificate_used", _("system certificate used")
+    ACCESS_REFUSED = "access_refused", _("access refused")
+    HOLDER_BLOCKED = "holder_blocked", _("holder blocked")
+    HOLDER_UNBLOCKED = "holder_unblocked", _("holder unblocked")
 
 
 GENESIS_HASH = "0" * 64
