@@ -124,3 +124,21 @@ def crls_due(now: datetime | None = None) -> list[int]:
         ):
             due.append(ca.pk)
     return due
+
+
+def trust_files() -> dict[str, bytes]:
+    """What nginx needs to verify client certificates: the CA chain and every CA's newest CRL.
+
+    nginx checks CRLs for the whole chain (root included) and reads them only at start and
+    reload, so ops export these after every CRL publication and reload nginx.
+    """
+    serving = list(CertificateAuthority.objects.serving().order_by("kind", "created_at"))
+    chain = b"".join(ca.pem.encode() for ca in serving)
+    crls = []
+    for ca in serving:
+        latest = ca.latest_crl()
+        if latest is not None:
+            crls.append(
+                x509.load_der_x509_crl(bytes(latest.der)).public_bytes(serialization.Encoding.PEM)
+            )
+    return {"client-ca.pem": chain, "crl.pem": b"".join(crls)}

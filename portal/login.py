@@ -52,7 +52,14 @@ def presented_certificate(request: HttpRequest) -> PresentedCertificate:
     presented = verified_certificate(request)
     if presented is None:
         state = verification_state(request)
-        return PresentedCertificate(None, "none" if state == "NONE" else "invalid")
+        if state == "NONE":
+            return PresentedCertificate(None, "none")
+        # nginx says why it refused: "FAILED:certificate revoked", "FAILED:certificate has expired".
+        reason = state.lower()
+        problem = (
+            "revoked" if "revoked" in reason else "expired" if "expired" in reason else "invalid"
+        )
+        return PresentedCertificate(None, problem)
     fingerprint = presented.fingerprint(hashes.SHA256()).hex()
     issued = (
         Certificate.objects.select_related("enrollment__holder")

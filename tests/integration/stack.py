@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ca.crl import trust_files
 from ca.models import CertificateAuthority
 from tests.conftest import require_binary
 
@@ -112,11 +113,18 @@ http {{
         ssl_certificate_key {key};
         ssl_protocols TLSv1.2 TLSv1.3;
         # Ask for a client certificate, but enrollment pages work without one.
-        ssl_client_certificate {client_ca};
+        ssl_client_certificate {run}/client-ca.pem;
+        ssl_crl {run}/crl.pem;
         ssl_verify_client optional;
         ssl_verify_depth 2;
         client_max_body_size 64k;
+        # A certificate that fails verification (revoked, expired) still reaches the portal,
+        # which explains the problem on a page instead of nginx's bare 400.
+        error_page 495 = @portal;
         location / {{
+            try_files /nonexistent @portal;
+        }}
+        location @portal {{
             proxy_pass http://127.0.0.1:{upstream};
             proxy_set_header Host $host:$server_port;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -130,23 +138,38 @@ http {{
 """
 
 
+@dataclass
+class Nginx:
+    url: str
+    run: Path
+    binary: str
+
+    def write_trust_files(self) -> None:
+        for name, content in trust_files().items():
+            (self.run / name).write_bytes(content)
+
+    def refresh_crls(self) -> None:
+        """What ops do after a CRL is published: export it and reload nginx."""
+        self.write_trust_files()
+        subprocess.run(
+            [self.binary, "-p", str(self.run), "-c", str(self.run / "nginx.conf"), "-s", "reload"],
+            check=True,
+        )
+        time.sleep(0.5)  # the old worker finishes; new connections see the new CRL
+
+
 @pytest.fixture
-def nginx(
+def nginx_server(
     live_server: Any,
     server_tls: ServerTls,
     hierarchy: CertificateAuthority,
     tmp_path: Path,
     settings: Any,
-) -> Iterator[str]:
-    """https://127.0.0.1:PORT, proxied to the live server; the portal's settings point at it."""
+) -> Iterator[Nginx]:
+    """nginx on https://127.0.0.1:PORT, proxied to the live server; the portal's settings point at it."""
     binary = require_binary("nginx")
     run = tmp_path / "nginx"
     run.mkdir()
-    client_ca = run / "client-ca.pem"
-    chain = [hierarchy]
-    while chain[-1].parent is not None:
-        chain.append(chain[-1].parent)
-    client_ca.write_text("".join(ca.pem for ca in chain))
     port = free_port()
     upstream = int(live_server.url.rsplit(":", 1)[1])
     conf = run / "nginx.conf"
@@ -156,13 +179,13 @@ def nginx(
             port=port,
             certificate=server_tls.certificate,
             key=server_tls.key,
-            client_ca=client_ca,
             upstream=upstream,
         )
     )
+    server = Nginx(f"https://127.0.0.1:{port}", run, binary)
+    server.write_trust_files()
     process = subprocess.Popen([binary, "-p", str(run), "-c", str(conf)], stderr=subprocess.PIPE)
-    url = f"https://127.0.0.1:{port}"
-    settings.PORTAL_URL = url
+    settings.PORTAL_URL = server.url
     settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
     settings.INSTALLER_SERVER_CA_FILE = str(server_tls.ca_pem)
     deadline = time.monotonic() + 10
@@ -172,10 +195,14 @@ def nginx(
                 break
         except OSError:
             if process.poll() is not None:
-                pytest.fail(
-                    f"nginx did not start: {process.stderr.read().decode() if process.stderr else ''}"
-                )
+                stderr = process.stderr.read().decode() if process.stderr else ""
+                pytest.fail(f"nginx did not start: {stderr}")
             time.sleep(0.05)
-    yield url
+    yield server
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def nginx(nginx_server: Nginx) -> str:
+    return nginx_server.url

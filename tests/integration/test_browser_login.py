@@ -22,13 +22,14 @@ from django.contrib.auth.hashers import make_password
 from django_otp.oath import TOTP
 from playwright.sync_api import BrowserContext, Page, Playwright
 
-from ca.models import CertificateAuthority, RevocationReason
+from ca.models import Certificate, CertificateAuthority, RevocationReason
 from ca.services import order_certificate
+from ca.tasks import publish_revocations
 from enrollment.models import Enrollment, Holder
 from tests.browser.conftest import CHROMIUM_FLAGS
 from tests.conftest import require_binary
 from tests.enrollment.factories import issue_holder
-from tests.integration.stack import ServerTls
+from tests.integration.stack import Nginx, ServerTls
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Zorg-Portaal7!"
@@ -205,15 +206,22 @@ def test_a_certificate_of_another_ca_is_not_accepted(
         assert problem_on(context.new_page(), f"{nginx}/inloggen/") == "none"
 
 
-def test_a_revoked_certificate_gets_the_revoked_page(
+def test_a_revoked_certificate_is_refused_by_nginx_from_the_crl_with_the_revoked_page(
     chromium: ChromiumWithNss,
     playwright: Playwright,
-    nginx: str,
+    nginx_server: Nginx,
     make_enrollment: Callable[..., Enrollment],
     eager_tasks: None,
+    hierarchy: CertificateAuthority,
 ) -> None:
     _holder, bundle, enrollment = personal_certificate(make_enrollment)
     enrollment.certificate.revoke(RevocationReason.KEY_COMPROMISE, actor="test")
+    publish_revocations(hierarchy.pk)
+    nginx_server.refresh_crls()
+    # The portal's own database check is out of the way: only nginx's CRL check can refuse it.
+    Certificate.objects.filter(pk=enrollment.certificate.pk).update(
+        revoked_at=None, revocation_reason=""
+    )
     chromium.add_client_certificate(bundle)
     for context in chromium.open(playwright):
-        assert problem_on(context.new_page(), f"{nginx}/inloggen/") == "revoked"
+        assert problem_on(context.new_page(), f"{nginx_server.url}/inloggen/") == "revoked"
