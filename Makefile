@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEV_ENV := PORTAL_MODE=development DEBUG=1 PORTAL_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint unit messages clean
+.PHONY: run test lint unit messages bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ unit: messages
 	$(VENV)/bin/pytest
 
 test: messages lint unit
+
+# Needs DATABASE_URL (PostgreSQL) and REDIS_URL; writes bench/results.json and results.md.
+bench: messages
+	$(PY) -m bench
 
 clean:
 	rm -rf var staticfiles .pytest_cache .mypy_cache .ruff_cache
