@@ -220,9 +220,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if PORTAL_MODE == "test":
-    # PBKDF2 at full strength would dominate the unit tests; production keeps Django's default.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "portal.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 
 # --- Language, time ---------------------------------------------------------------------
 LANGUAGE_CODE = "nl"

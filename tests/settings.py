@@ -10,3 +10,7 @@ os.environ.setdefault("PORTAL_MODE", "test")
 os.environ.setdefault("CAPTCHA_TEST_MODE", "1")
 
 from portal.settings import *  # noqa: F403
+
+# A memory-hard hash per PIN and password would dominate the unit tests; the processes that
+# the integration tests and `make bench` start use the real hashers (portal.settings).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
