@@ -13,6 +13,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,11 +29,13 @@ from ca.models import (
     AuditEvent,
     Certificate,
     CertificateAuthority,
+    OcspResponder,
     Order,
     OrderStatus,
     sha256_hex,
 )
 from ca.signing import LintFailed, sign_certificate
+from enrollment.progress_events import announce
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +70,17 @@ def issue_order(order_id: int) -> Outcome:
         ):
             return Outcome(order.status, busy=True)
         return Outcome(order.status)
+    order = Order.objects.select_related("enrollment__holder__organisation").get(pk=order_id)
+    # Waiting installers and step-7 pages wake up on each change (enrollment.progress_events).
+    announce(order.enrollment_id)
     _test_delay()
     try:
-        stored = _issue(order_id, token)
+        stored = _issue(order, token)
     except IssuanceFailed as failure:
         _record_failure(order_id, token, failure)
+        announce(order.enrollment_id)
         return Outcome(OrderStatus.FAILED)
+    announce(order.enrollment_id)
     if not stored:  # another worker took the order over; it reports the result
         status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
         return Outcome(status or "missing")
@@ -90,17 +98,17 @@ def _test_delay() -> None:
         time.sleep(0.05)
 
 
-def _issue(order_id: int, token: uuid.UUID) -> bool:
-    order = Order.objects.select_related("enrollment__holder__organisation").get(pk=order_id)
+def _issue(order: Order, token: uuid.UUID) -> bool:
     enrollment = order.enrollment
     holder = enrollment.holder
     try:
         csr = check_csr(bytes(order.csr_der))
     except CsrRejected as rejected:
         raise IssuanceFailed(rejected.code) from None
-    ca = CertificateAuthority.objects.current_issuing()
-    if ca is None:
+    signer = _current_signer()
+    if signer is None:
         raise IssuanceFailed("no_issuing_ca")
+    ca = signer.ca
     now = timezone.now().replace(microsecond=0)
     builder = profiles.end_entity(
         order.profile,
@@ -123,73 +131,114 @@ def _issue(order_id: int, token: uuid.UUID) -> bool:
     except KeysUnavailable:
         logger.exception("the issuing CA key is unavailable")
         raise IssuanceFailed("key_unavailable") from None
-    return _store(order, token, ca, certificate)
+    return _store(order, token, signer, certificate)
 
 
-def _store(
-    order: Order, token: uuid.UUID, ca: CertificateAuthority, certificate: x509.Certificate
-) -> bool:
+def _store(order: Order, token: uuid.UUID, signer: _Signer, certificate: x509.Certificate) -> bool:
+    ca = signer.ca
     der = certificate.public_bytes(serialization.Encoding.DER)
-    with transaction.atomic():
-        # Still ours? A worker that lost its lease (it was paused or slow) must not store.
-        claimed = (
-            Order.objects.select_for_update()
-            .filter(pk=order.pk, status=OrderStatus.PROCESSING, claim_token=token)
-            .exists()
-        )
-        if not claimed:
-            logger.info("order %s was taken over by another worker; not storing", order.pk)
-            return False
-        try:
-            with transaction.atomic():
-                issued = Certificate.objects.create(
-                    order=order,
-                    enrollment=order.enrollment,
-                    issuer=ca,
-                    profile=order.profile,
-                    serial_hex=format(certificate.serial_number, "x"),
-                    der=der,
-                    sha256_hex=sha256_hex(der),
-                    sha1_hex=certificate.fingerprint(hashes.SHA1()).hex(),  # noqa: S303 - a fingerprint
-                    subject=certificate.subject.rfc4514_string(),
-                    not_before=certificate.not_valid_before_utc,
-                    not_after=certificate.not_valid_after_utc,
-                )
-        except IntegrityError:
-            # The enrollment already has a certificate (from another order): never a second.
-            raise IssuanceFailed("already_issued") from None
-        now = timezone.now()
-        Order.objects.filter(pk=order.pk).update(
-            status=OrderStatus.ISSUED, error_code="", updated_at=now, finished_at=now
-        )
-        order.enrollment.mark_issued()
-        AuditEntry.objects.record(
-            AuditEvent.LINT_PASSED, order, actor=ACTOR, details={"serial": issued.serial_hex}
-        )
-        AuditEntry.objects.record(
-            AuditEvent.CERTIFICATE_ISSUED,
-            issued,
-            actor=ACTOR,
-            details={
-                "order": order.pk,
-                "serial": issued.serial_hex,
-                "sha256": issued.sha256_hex,
-                "subject": issued.subject,
-                "issuer": ca.slug,
-            },
-        )
-    _presign_ocsp(issued, ca)
+    issued = Certificate(
+        order=order,
+        enrollment=order.enrollment,
+        issuer=ca,
+        profile=order.profile,
+        serial_hex=format(certificate.serial_number, "x"),
+        der=der,
+        sha256_hex=sha256_hex(der),
+        sha1_hex=certificate.fingerprint(hashes.SHA1()).hex(),  # noqa: S303 - a fingerprint
+        subject=certificate.subject.rfc4514_string(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+    )
+    # The first OCSP answer is signed before the transaction and stored with the
+    # certificate: one commit per order, and no moment at which the responder does not know
+    # an issued certificate.
+    issued.ocsp_response_der, issued.ocsp_next_update = _first_ocsp_answer(issued, signer)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # Still ours? A worker that lost its lease (it was paused or slow) must not
+            # store. The conditional UPDATE also locks the order row until the commit.
+            claimed = Order.objects.filter(
+                pk=order.pk, status=OrderStatus.PROCESSING, claim_token=token
+            ).update(status=OrderStatus.ISSUED, error_code="", updated_at=now, finished_at=now)
+            if not claimed:
+                logger.info("order %s was taken over by another worker; not storing", order.pk)
+                return False
+            issued.save(force_insert=True)
+            order.enrollment.mark_issued()
+            AuditEntry.objects.record_many(
+                [
+                    (AuditEvent.LINT_PASSED, order, {"serial": issued.serial_hex}),
+                    (
+                        AuditEvent.CERTIFICATE_ISSUED,
+                        issued,
+                        {
+                            "order": order.pk,
+                            "serial": issued.serial_hex,
+                            "sha256": issued.sha256_hex,
+                            "subject": issued.subject,
+                            "issuer": ca.slug,
+                        },
+                    ),
+                ],
+                actor=ACTOR,
+            )
+    except IntegrityError:
+        # The enrollment already has a certificate (from another order): never a second.
+        raise IssuanceFailed("already_issued") from None
     return True
 
 
-def _presign_ocsp(issued: Certificate, ca: CertificateAuthority) -> None:
-    """Sign the first OCSP answer right away; if that fails the periodic refresh catches up."""
-    from ca.ocsp import refresh_responses
+def _first_ocsp_answer(
+    issued: Certificate, signer: _Signer
+) -> tuple[bytes | None, datetime | None]:
+    """A "good" answer for a certificate about to be stored; None if the responder fails,
+    in which case the periodic refresh signs it."""
+    from ca.ocsp import sign_response
 
+    if signer.responder is None:
+        return None, None
     try:
-        refresh_responses(ca, certificate_ids=[issued.pk])
+        return sign_response(issued, signer.ca, signer.responder, timezone.now())
     except Exception:
         logger.exception("could not pre-sign the OCSP answer for %s", issued.serial_hex)
+        return None, None
+
+
+@dataclass(frozen=True)
+class _Signer:
+    ca: CertificateAuthority
+    responder: OcspResponder | None
+    until: float
+
+
+_signer: _Signer | None = None
+
+
+def _current_signer() -> _Signer | None:
+    """The issuing CA and its OCSP responder, looked up at most every few seconds.
+
+    Both change only at a rollover or a responder renewal, and a certificate signed by the
+    previous CA for a few seconds more is as valid as any: two queries less per certificate
+    (CA_SIGNER_CACHE_SECONDS; 0 looks them up every time).
+    """
+    global _signer
+    from ca.authority import ensure_ocsp_responder
+
+    now = time.monotonic()
+    if _signer is not None and _signer.until > now:
+        return _signer
+    ca = CertificateAuthority.objects.current_issuing()
+    if ca is None:
+        return None
+    try:
+        responder: OcspResponder | None = ensure_ocsp_responder(ca)
+    except Exception:
+        logger.exception("no OCSP responder for %s; answers are signed later", ca.slug)
+        responder = None
+    _signer = _Signer(ca, responder, now + settings.CA_SIGNER_CACHE_SECONDS)
+    return _signer
 
 
 def _record_failure(order_id: int, token: uuid.UUID, failure: IssuanceFailed) -> None:

@@ -57,6 +57,7 @@ case "$role" in
         exec gunicorn portal.wsgi \
             --bind "0.0.0.0:${PORT:-8000}" \
             --workers "${GUNICORN_WORKERS:-3}" \
+            --threads "${GUNICORN_THREADS:-8}" \
             --timeout "${GUNICORN_TIMEOUT:-30}" \
             --forwarded-allow-ips "*" \
             --access-logfile - \

@@ -23,8 +23,9 @@ from django_ratelimit.core import is_ratelimited
 
 from ca.csr_policy import MAX_CSR_BYTES, CsrRejected, check_csr
 from ca.models import Certificate, Order
+from enrollment import progress_events
 from enrollment.models import Enrollment, InstallCode, InstallProgress
-from enrollment.openapi import ERROR_MESSAGES, openapi_document
+from enrollment.openapi import ERROR_MESSAGES, STATUSES, openapi_document
 from portal.client_address import client_address, ratelimit_key
 from portal.client_certificate import verification_state, verified_certificate
 
@@ -150,7 +151,13 @@ def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
                 )
         except IntegrityError:
             return error("order_in_progress", 409)
-    return answer(request, _status_payload(enrollment), status=202)
+    # What was just committed; the installer's next status request sees what follows.
+    received = {
+        "status": InstallProgress.RECEIVED.value,
+        "certificate_name": enrollment.certificate_name,
+        "error_code": None,
+    }
+    return answer(request, received, status=202)
 
 
 def _replay(
@@ -170,7 +177,24 @@ def _replay(
 @never_cache
 @install_code_required("api.read", "API_READ_RATE_PER_CODE", "API_READ_RATE_PER_ADDRESS")
 def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
-    return _unknown_text_format(request) or answer(request, _status_payload(enrollment))
+    """The progress; with ``wait``, long-polled until it changes (see progress_events)."""
+    if refused := _unknown_text_format(request):
+        return refused
+    raw_wait, since = request.GET.get("wait", "0"), request.GET.get("since")
+    if not (raw_wait.isascii() and raw_wait.isdigit() and len(raw_wait) <= 3) or (
+        int(raw_wait) > settings.API_STATUS_MAX_WAIT
+    ):
+        return error("invalid_wait", 400)
+    if since is not None and since not in STATUSES:
+        return error("invalid_since", 400)
+    waiting_on = {since} if since else {InstallProgress.RECEIVED, InstallProgress.SIGNING}
+
+    def changed() -> bool:
+        enrollment.refresh_from_db(fields=["status", "expires_at"])
+        return enrollment.progress()[0] not in waiting_on
+
+    progress_events.wait_for_change(enrollment.pk, changed, int(raw_wait))
+    return answer(request, _status_payload(enrollment))
 
 
 @require_GET

@@ -656,7 +656,10 @@ class Enrollment(models.Model):
         updated = Enrollment.objects.filter(pk=self.pk, status=EnrollmentStatus.READY).update(
             status=EnrollmentStatus.ISSUED
         )
-        self.refresh_from_db(fields=["status"])
+        if updated:
+            self.status = EnrollmentStatus.ISSUED
+        else:
+            self.refresh_from_db(fields=["status"])
         return bool(updated)
 
 

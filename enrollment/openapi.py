@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,8 @@ API_ERRORS: dict[str, Promise] = {
     "already_issued": _("The certificate of this enrollment was issued for another key."),
     "not_issued": _("The certificate has not been issued yet."),
     "unknown_format": _("Unknown format; see the API description for the formats."),
+    "invalid_wait": _("wait must be a whole number of seconds within the documented maximum."),
+    "invalid_since": _("since must be one of the statuses of the API description."),
     "no_client_certificate": _("No client certificate was presented."),
     "client_certificate_invalid": _("The client certificate was not accepted."),
     "certificate_unknown": _("This certificate was not issued by this portal."),
@@ -135,10 +138,36 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "get": {
                     "operationId": "getStatus",
                     "summary": "The enrollment's progress",
-                    "parameters": [FORMAT_PARAMETER],
+                    "description": "With wait, the answer comes as soon as the status differs "
+                    "from since (without since: as soon as no order is in progress), or after "
+                    "wait seconds with the unchanged status.",
+                    "parameters": [
+                        FORMAT_PARAMETER,
+                        {
+                            "name": "wait",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "maximum": settings.API_STATUS_MAX_WAIT,
+                                "default": 0,
+                            },
+                        },
+                        {
+                            "name": "since",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": STATUSES},
+                        },
+                    ],
                     "responses": {
                         "200": {"description": "The progress", **STATUS_RESPONSE},
                         **AUTH_ERRORS,
+                        "400": _error_response(
+                            "Unknown format, or a wrong wait or since",
+                            ["unknown_format", "invalid_wait", "invalid_since"],
+                        ),
                     },
                 }
             },

@@ -279,6 +279,10 @@ API_SUBMIT_RATE_PER_CODE = env_str("API_SUBMIT_RATE_PER_CODE", "10/m")
 API_SUBMIT_RATE_PER_ADDRESS = env_str("API_SUBMIT_RATE_PER_ADDRESS", "60/m")
 API_READ_RATE_PER_CODE = env_str("API_READ_RATE_PER_CODE", "120/m")
 API_READ_RATE_PER_ADDRESS = env_str("API_READ_RATE_PER_ADDRESS", "600/m")
+# Long polling of /api/v1/status?wait=N: the longest wait, and how many requests of each web
+# process may wait at once (each holds a thread; the rest are answered at once).
+API_STATUS_MAX_WAIT = env_int("API_STATUS_MAX_WAIT", 20, minimum=0, maximum=60)
+API_STATUS_WAITERS = env_int("API_STATUS_WAITERS", 4, minimum=0)
 
 # --- Metrics ---------------------------------------------------------------------------
 # /metrics answers a bearer METRICS_TOKEN, or clients in METRICS_ALLOWED_NETWORKS; no one else.
@@ -377,8 +381,13 @@ CA_ORDER_LEASE_SECONDS = env_int("CA_ORDER_LEASE_SECONDS", 60, minimum=1)
 CA_ORDER_REQUEUE_AFTER_SECONDS = env_int("CA_ORDER_REQUEUE_AFTER_SECONDS", 30, minimum=0)
 CA_ORDER_STUCK_SECONDS = env_int("CA_ORDER_STUCK_SECONDS", 15 * 60, minimum=1)
 CA_ORDER_MAX_ATTEMPTS = env_int("CA_ORDER_MAX_ATTEMPTS", 5, minimum=1)
+# How often beat runs the sweep (ca.tasks.sweep_orders): the bound on recovering an order
+# whose message or worker was lost, on top of the lease.
+CA_SWEEP_INTERVAL_SECONDS = float(env_int("CA_SWEEP_INTERVAL_SECONDS", 60, minimum=1))
+# How long a worker keeps using the issuing CA and OCSP responder it looked up (seconds).
+CA_SIGNER_CACHE_SECONDS = float(env_int("CA_SIGNER_CACHE_SECONDS", 10, minimum=0))
 CELERY_BEAT_SCHEDULE = {
-    "ca-sweep-orders": {"task": "ca.sweep_orders", "schedule": 60.0},
+    "ca-sweep-orders": {"task": "ca.sweep_orders", "schedule": CA_SWEEP_INTERVAL_SECONDS},
     "ca-refresh-publications": {"task": "ca.refresh_publications", "schedule": 15 * 60.0},
     "enrollment-expire-and-remind": {"task": "enrollment.expire_and_remind", "schedule": 60 * 60.0},
     "portal-expiry-reminders": {"task": "portal.send_expiry_reminders", "schedule": 60 * 60.0},

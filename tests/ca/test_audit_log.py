@@ -165,3 +165,19 @@ def test_the_admin_revokes_through_the_model_method(
     assert certificate.revocation_reason == "keyCompromise"
     entry = AuditEntry.objects.get(event="certificate_revoked")
     assert (entry.actor, entry.client_address) == ("admin:root", "198.51.100.4")
+
+
+def test_entries_recorded_together_chain_in_order_and_verify() -> None:
+    _log(2)
+    together = AuditEntry.objects.record_many(
+        [
+            (AuditEvent.LINT_PASSED, None, {"serial": "1f"}),
+            (AuditEvent.CERTIFICATE_ISSUED, None, {"serial": "1f"}),
+        ],
+        actor="system:worker",
+    )
+    _log(1)
+    assert [entry.seq for entry in together] == [3, 4]
+    assert together[1].prev_hash == together[0].entry_hash
+    assert AuditEntry.objects.get(seq=5).prev_hash == together[1].entry_hash
+    assert AuditEntry.objects.verify() == []

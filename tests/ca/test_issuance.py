@@ -393,3 +393,21 @@ def test_a_worker_that_lost_its_claim_does_not_store_its_certificate(
     monkeypatch.setattr(issuance, "_store", slow_store)
     assert issue_order(order.pk).status == OrderStatus.PROCESSING
     assert not Certificate.objects.exists()
+
+
+def test_workers_pick_up_a_rolled_over_issuing_ca_after_the_signer_cache_time(
+    hierarchy: CertificateAuthority, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ca import issuance
+    from tests.ca.conftest import FAST
+
+    settings.CA_SIGNER_CACHE_SECONDS = 60
+    monkeypatch.setattr(issuance, "_signer", None)
+    first = issuance._current_signer()
+    assert first is not None and first.ca == hierarchy and first.responder is not None
+    init_hierarchy(FAST, rollover=True)
+    assert issuance._current_signer() is first, "looked up again within the cache time"
+    monkeypatch.setattr(issuance.time, "monotonic", lambda: first.until + 1)
+    later = issuance._current_signer()
+    assert later is not None and later.ca != hierarchy
+    assert later.ca == CertificateAuthority.objects.current_issuing()

@@ -310,3 +310,55 @@ def test_the_openapi_document_lists_every_path_and_error_code(client: Client) ->
         "install_code_expired"
         in document["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
     )
+
+
+class TestLongPolling:
+    """/api/v1/status?wait=N answers as soon as the progress changes (progress_events)."""
+
+    @pytest.mark.parametrize(
+        ("query", "error_code"),
+        [
+            ("wait=soon", "invalid_wait"),
+            ("wait=-1", "invalid_wait"),
+            ("wait=%C2%B2", "invalid_wait"),
+            ("wait=61", "invalid_wait"),
+            ("wait=1&since=done", "invalid_since"),
+        ],
+    )
+    def test_a_wrong_wait_or_since_is_400(
+        self, client: Client, code: str, query: str, error_code: str
+    ) -> None:
+        response = client.get(f"/api/v1/status?{query}", headers=auth(code))
+        assert response.status_code == 400
+        assert response.json()["code"] == error_code
+
+    def test_without_an_order_in_progress_the_answer_comes_at_once(
+        self, client: Client, code: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        waited: list[float] = []
+        monkeypatch.setattr(
+            "enrollment.progress_events.wait_for_change",
+            lambda _id, changed, seconds: waited.append(seconds) if not changed() else None,
+        )
+        response = client.get("/api/v1/status?wait=20", headers=auth(code))
+        assert response.json()["status"] == "waiting_for_csr"
+        assert waited == []
+
+    def test_a_pending_order_is_waited_on_until_it_is_issued(
+        self, client: Client, code: str, enrollment: Enrollment, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from ca.issuance import issue_order
+
+        monkeypatch.setattr("ca.tasks.sign_order.apply_async", lambda *a, **k: None)
+        assert submit(client, code).json()["status"] == "csr_received"
+        checks: list[bool] = []
+
+        def wait(_id: int, changed: Callable[[], bool], seconds: float) -> None:
+            checks.append(changed())
+            issue_order(Order.objects.get(enrollment=enrollment).pk)  # the worker, meanwhile
+            checks.append(changed())
+
+        monkeypatch.setattr("enrollment.progress_events.wait_for_change", wait)
+        response = client.get("/api/v1/status?wait=20", headers=auth(code))
+        assert checks == [False, True]
+        assert response.json()["status"] == "issued"

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ca.models import CertificateAuthority
+from enrollment import progress_events
 from enrollment.models import Enrollment, InstallCode
 
 # A CSR body is bytes (DER) or text (PEM): send what hypothesis makes as it is.
@@ -47,11 +48,21 @@ def _keep_the_test_connection() -> Iterator[None]:
 
 @pytest.fixture
 def install_code(
-    hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment], settings: Any
+    hierarchy: CertificateAuthority,
+    make_enrollment: Callable[..., Enrollment],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> str:
     settings.API_SUBMIT_RATE_PER_CODE = settings.API_READ_RATE_PER_CODE = "100000/m"
     settings.API_SUBMIT_RATE_PER_ADDRESS = settings.API_READ_RATE_PER_ADDRESS = "100000/m"
     cache.clear()
+    # Long polls (status?wait=N) end after a moment here: the answers matter, not the waits.
+    waiting = progress_events.wait_for_change
+    monkeypatch.setattr(
+        progress_events,
+        "wait_for_change",
+        lambda enrollment_id, changed, seconds: waiting(enrollment_id, changed, min(seconds, 0.1)),
+    )
     CURRENT["code"] = InstallCode.objects.mint(make_enrollment())
     return CURRENT["code"]
 

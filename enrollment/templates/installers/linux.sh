@@ -87,17 +87,17 @@ say "[2/5] Aanvraag versturen / sending the request"
 api POST /api/v1/csr "$@" --header 'Content-Type: application/pkcs10' --data-binary "@$WORK/request.csr" >/dev/null
 
 printf '[3/5] Wachten op het certificaat / waiting for the certificate '
-waited=0
+started=$(date +%s)
 while :; do
-  status=$(api GET /api/v1/status "$@" | json_field status)
+  # The portal answers as soon as the status changes, or after 10 seconds (long polling).
+  status=$(api GET '/api/v1/status?wait=10' "$@" | json_field status)
   case "$status" in
     issued|installed) break ;;
     failed|expired) printf '\n'; fail "the portal could not issue the certificate (status: $status)" ;;
   esac
-  [ "$waited" -lt "$WAIT_SECONDS" ] || { printf '\n'; fail "no certificate after $WAIT_SECONDS seconds; run the installer again later"; }
+  [ $(($(date +%s) - started)) -lt "$WAIT_SECONDS" ] || { printf '\n'; fail "no certificate after $WAIT_SECONDS seconds; run the installer again later"; }
   printf '.'
-  sleep 2
-  waited=$((waited + 2))
+  sleep 1
 done
 printf ' OK\n'
 
