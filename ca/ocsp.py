@@ -16,6 +16,7 @@ between the revocation and the worker's new answer the responder says "tryLater"
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -49,6 +50,29 @@ def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
 # --- web tier: look up ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Issuer:
+    ca_id: int
+    name_hash: bytes
+
+
+# A CA's key and name never change, so each web process remembers which CA a CertID's key
+# hash names: one database query less per OCSP request. Only CAs that exist are remembered
+# (a bounded set); a CA created later, by a rollover, is looked up when first asked for.
+_issuers: dict[str, _Issuer] = {}
+
+
+def _issuer(key_hash: str) -> _Issuer | None:
+    issuer = _issuers.get(key_hash)
+    if issuer is None:
+        ca = CertificateAuthority.objects.by_key_hash(key_hash)
+        if ca is None:
+            return None
+        name_hash = hashlib.sha1(ca.certificate.subject.public_bytes()).digest()  # noqa: S324 - the CertID hash
+        issuer = _issuers[key_hash] = _Issuer(ca.pk, name_hash)
+    return issuer
+
+
 def answer(request_der: bytes) -> bytes:
     """The DER OCSP response to a DER OCSP request (never raises for bad input)."""
     if len(request_der) > MAX_REQUEST_BYTES:
@@ -64,15 +88,15 @@ def answer(request_der: bytes) -> bytes:
     if not isinstance(hash_algorithm, hashes.SHA1):
         # Pre-signed answers carry SHA-1 CertIDs (RFC 5019 §2.1.1); others are not ours.
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-    ca = CertificateAuthority.objects.by_key_hash(key_hash)
-    if ca is None or hashlib.sha1(ca.certificate.subject.public_bytes()).digest() != name_hash:  # noqa: S324 - the CertID hash
+    issuer = _issuer(key_hash)
+    if issuer is None or issuer.name_hash != name_hash:
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-    key = _cache_key(ca.pk, serial_hex)
+    key = _cache_key(issuer.ca_id, serial_hex)
     cached = cache.get(key)
     if cached is not None:
         return bytes(cached)
     row = (
-        Certificate.objects.filter(issuer=ca, serial_hex=serial_hex)
+        Certificate.objects.filter(issuer_id=issuer.ca_id, serial_hex=serial_hex)
         .values_list("ocsp_response_der", "ocsp_next_update")
         .first()
     )
