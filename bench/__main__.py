@@ -2,12 +2,13 @@
 
 Runs against real PostgreSQL (DATABASE_URL), Redis (REDIS_URL), gunicorn and Celery worker
 processes, in a database of its own that is dropped afterwards. Writes bench/results.json
-and bench/results.md. Sizes come from the environment (BENCH_CSRS, BENCH_OFFERED_RATE, …).
+and bench/results.md. Sizes come from the environment (defaults: the issue's sizes):
 
-Measured so far: (1) issuance, pipeline throughput against a single-process build + lint +
-sign loop, and time from CSR accepted to certificate readable under an offered load;
-(4) a 100,000-entry CRL and OCSP answers from the cache; (5) peak memory of the web and
-worker processes.
+    BENCH_CSRS=2000 BENCH_CLIENTS=16        pipeline throughput against the reference
+    BENCH_OFFERED_CSRS=500 BENCH_OFFERED_RATE=50   latency while certificates are offered
+    BENCH_REISSUE=100000                    mass re-issuance, queued at once
+    BENCH_WIZARD_USERS=20 BENCH_WIZARD_WALKS=5 BENCH_WIZARD_THINK=1.0   the wizard, steps 1-7
+    BENCH_OCSP_REQUESTS=3000
 """
 
 from __future__ import annotations
@@ -16,323 +17,131 @@ import json
 import os
 import platform
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
-import time
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench"
+OUT = Path(__file__).resolve().parent
 
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+@dataclass(frozen=True)
+class BenchSettings:
+    csrs: int
+    clients: int
+    offered_csrs: int
+    offered_rate: float
+    reissue: int
+    wizard_users: int
+    wizard_walks: int
+    wizard_think_seconds: float
+    ocsp_requests: int
+    web_workers: int = 2
+    web_threads: int = 12
+    celery_concurrency: int = 2
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Stack:
-    """gunicorn and Celery workers against the bench database, like the compose topology."""
-
-    def __init__(
-        self, environment: dict[str, str], web_workers: int, celery_concurrency: int
-    ) -> None:
-        self.environment = environment
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
-        bin_dir = Path(sys.executable).parent
-        web_env = {**environment, "CA_ROLE": "web"}
-        self.processes = [
-            subprocess.Popen(
-                [str(bin_dir / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(web_workers),
-                 "--threads", "4", "--log-level", "warning"],
-                cwd=ROOT, env=web_env, stdout=(self.logs / "web.log").open("wb"), stderr=subprocess.STDOUT,
-                start_new_session=True,
-            ),
-            subprocess.Popen(
-                [str(bin_dir / "celery"), "-A", "portal", "worker", "--concurrency", str(celery_concurrency),
-                 "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                cwd=ROOT, env={**environment, "CA_ROLE": "worker"}, stdout=(self.logs / "worker.log").open("wb"),
-                stderr=subprocess.STDOUT, start_new_session=True,
-            ),
-        ]  # fmt: skip
-        self.peak_rss: dict[str, int] = {"web": 0, "worker": 0}
-        self._sampling = True
-        threading.Thread(target=self._sample_memory, daemon=True).start()
-        self._wait_for_web()
-
-    def _wait_for_web(self) -> None:
-        import requests
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    time.sleep(3)  # the worker imports pkilint and loads the key meanwhile
-                    return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not start; see {self.logs}")
-
-    def _tree_rss(self, pid: int) -> int:
-        result = subprocess.run(
-            ["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True
+    @classmethod
+    def from_environment(cls) -> BenchSettings:
+        return cls(
+            csrs=env_int("BENCH_CSRS", 2000),
+            clients=env_int("BENCH_CLIENTS", 16),
+            offered_csrs=env_int("BENCH_OFFERED_CSRS", 500),
+            offered_rate=float(os.environ.get("BENCH_OFFERED_RATE", "50")),
+            reissue=env_int("BENCH_REISSUE", 100_000),
+            wizard_users=env_int("BENCH_WIZARD_USERS", 20),
+            wizard_walks=env_int("BENCH_WIZARD_WALKS", 5),
+            wizard_think_seconds=float(os.environ.get("BENCH_WIZARD_THINK", "1.0")),
+            ocsp_requests=env_int("BENCH_OCSP_REQUESTS", 3000),
         )
-        return sum(int(line) for line in result.stdout.split() if line.strip().isdigit()) * 1024
-
-    def _sample_memory(self) -> None:
-        while self._sampling:
-            for name, process in zip(["web", "worker"], self.processes, strict=True):
-                self.peak_rss[name] = max(self.peak_rss[name], self._tree_rss(process.pid))
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        self._sampling = False
-        for process in self.processes:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
 
 
-def make_csrs(count: int) -> list[bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    csrs = []
-    for _ in range(count):
-        key = ec.generate_private_key(ec.SECP256R1())
-        csr = (
-            x509.CertificateSigningRequestBuilder()
-            .subject_name(x509.Name([]))
-            .sign(key, hashes.SHA256())
-        )
-        csrs.append(csr.public_bytes(serialization.Encoding.PEM))
-    return csrs
-
-
-def make_install_codes(count: int) -> list[str]:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from enrollment.models import ActivationCode, Enrollment, Holder, InstallCode, Organisation
-
-    organisation, _ = Organisation.objects.get_or_create(name="Bench")
-    codes = []
-    for number in range(count):
-        holder, _pin = Holder.objects.issue(
-            display_name=f"Bench {number}",
-            organisation=organisation,
-            contact_email="bench@example.org",
-        )
-        enrollment = Enrollment.objects.create(
-            holder=holder, kind="personal", activation_code=ActivationCode.objects.filter(holder=holder).first(),
-            email="bench@example.org", certificate_name=f"B{number % 1000000}"[:7], password_hash="x",  # noqa: S106 - not a password: bench rows never log in
-            expires_at=timezone.now() + timedelta(days=30),
-        )  # fmt: skip
-        codes.append(InstallCode.objects.mint(enrollment))
-    return codes
-
-
-def reference(csrs: list[bytes]) -> dict[str, float]:
-    """One process, no I/O: check the CSR, build, lint a throwaway-signed copy, sign."""
-    from django.utils import timezone
-
-    from ca import profiles
-    from ca.csr_policy import check_csr
-    from ca.models import CertificateAuthority
-    from ca.signing import sign_certificate
-
-    issuing = CertificateAuthority.objects.current_issuing()
-    assert issuing is not None
-    key, issuer = issuing.signing_key(), issuing.certificate
-    holder = profiles.Holder(
-        certificate_name="REF",
-        display_name="Ref",
-        user_number="12345678901237",
-        organisation="Bench",
-    )
-    sign_certificate(
-        profiles.end_entity(
-            "personal", holder, check_csr(csrs[0]).public_key, issuing, timezone.now()
-        ),
-        key,
-        issuer,
-    )
-    started = time.perf_counter()
-    for csr in csrs:
-        builder = profiles.end_entity(
-            "personal", holder, check_csr(csr).public_key, issuing, timezone.now()
-        )
-        sign_certificate(builder, key, issuer)
-    elapsed = time.perf_counter() - started
-    return {"certificates": len(csrs), "seconds": elapsed, "per_second": len(csrs) / elapsed}
-
-
-def pipeline(stack: Stack, csrs: list[bytes], codes: list[str], rate: float) -> dict[str, float]:
-    """HTTP CSR → PostgreSQL → Redis → worker → lint → sign → stored → status readable."""
-    import requests
-
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-
-    def one(csr: bytes, code: str) -> None:
-        session = requests.Session()
-        headers = {"Authorization": f"Bearer {code}"}
-        response = session.post(
-            f"{stack.url}/api/v1/csr",
-            data=csr,
-            headers={**headers, "Content-Type": "application/pkcs10"},
-            timeout=30,
-        )
-        if response.status_code != 202:
-            with lock:
-                errors.append(f"submit {response.status_code}")
-            return
-        accepted = time.perf_counter()
-        deadline = accepted + 120
-        while time.perf_counter() < deadline:
-            status = session.get(f"{stack.url}/api/v1/status", headers=headers, timeout=30).json()[
-                "status"
-            ]
-            if status == "issued":
-                with lock:
-                    latencies.append(time.perf_counter() - accepted)
-                return
-            if status == "failed":
-                break
-            time.sleep(0.01)
-        with lock:
-            errors.append("not issued")
-
-    threads = []
-    started = time.perf_counter()
-    for index, (csr, code) in enumerate(zip(csrs, codes, strict=True)):
-        # Offer the load at a steady rate, as installers arriving one by one would.
-        delay = started + index / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        thread = threading.Thread(target=one, args=(csr, code))
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join(timeout=180)
-    elapsed = time.perf_counter() - started
-    return {
-        "offered_per_second": rate,
-        "certificates": len(latencies),
-        "errors": len(errors),
-        "seconds": elapsed,
-        "per_second": len(latencies) / elapsed,
-        "latency_p50_ms": percentile(latencies, 0.50) * 1000,
-        "latency_p99_ms": percentile(latencies, 0.99) * 1000,
-    }
-
-
-def crl_and_ocsp(stack: Stack) -> dict[str, float]:
-    import requests
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509 import ocsp
-    from django.utils import timezone
-
-    from ca.crl import build_crl, revoked_entry
-    from ca.models import Certificate, CertificateAuthority
-
-    issuing = CertificateAuthority.objects.current_issuing()
-    assert issuing is not None
-    now = timezone.now().replace(microsecond=0)
-    entries = [
-        revoked_entry(format(n, "x"), now, "keyCompromise") for n in range(10**12, 10**12 + 100_000)
-    ]
-    started = time.perf_counter()
-    build_crl(issuing, entries, 1, now)
-    crl_seconds = time.perf_counter() - started
-
-    certificate = Certificate.objects.filter(issuer=issuing).exclude(ocsp_response_der=None).first()
-    assert certificate is not None, "no pre-signed OCSP answer: did the worker issue anything?"
-    request = (
-        ocsp.OCSPRequestBuilder()
-        .add_certificate(certificate.certificate, issuing.certificate, hashes.SHA1())  # noqa: S303 - RFC 5019 CertID
-        .build()
-    )
-    body = request.public_bytes(serialization.Encoding.DER)
-    latencies: list[float] = []
-    lock = threading.Lock()
-    count = env_int("BENCH_OCSP_REQUESTS", 3000)
-    clients = 8
-
-    def client() -> None:
-        session = requests.Session()
-        for _ in range(count // clients):
-            sent = time.perf_counter()
-            response = session.post(
-                f"{stack.url}/ocsp",
-                data=body,
-                headers={"Content-Type": "application/ocsp-request"},
-                timeout=10,
-            )
-            response.raise_for_status()
-            with lock:
-                latencies.append(time.perf_counter() - sent)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return {
-        "crl_100000_entries_seconds": crl_seconds,
-        "ocsp_per_second": len(latencies) / elapsed,
-        "ocsp_p99_ms": percentile(latencies, 0.99) * 1000,
-    }
+def _row(measure: str, value: str, target: str = "", met: bool | None = None) -> str:
+    verdict = "" if met is None else (" ✅" if met else " ❌")
+    return f"| {measure} | {value}{verdict} | {target} |"
 
 
 def markdown(results: dict[str, Any]) -> str:
-    issuance = results["issuance"]
+    issuance, revocation = results["issuance"], results["revocation"]
+    burst, offered, reissue = issuance["throughput"], issuance["offered"], issuance["reissue"]
     lines = [
         "# Certificaatportaal benchmark",
         "",
-        f"Machine: {results['machine']}",
+        f"Machine: {results['machine']}. Versions: {results['versions']}.",
         "",
         "| measure | value | target |",
         "|---|---|---|",
-        f"| reference: build + lint + sign, one process | {issuance['reference']['per_second']:.0f}/s | |",
-        f"| pipeline throughput (HTTP → PostgreSQL → Redis → worker → stored) | {issuance['burst']['per_second']:.0f}/s | |",
-        f"| pipeline ÷ reference | {issuance['ratio']:.0%} | ≥ 40% |",
-        f"| CSR accepted → certificate readable, p99 at {issuance['offered']['offered_per_second']:.0f}/s offered | {issuance['offered']['latency_p99_ms']:.0f} ms | ≤ 250 ms |",
-        f"| CRL with 100,000 entries, build + sign | {results['crl_ocsp']['crl_100000_entries_seconds']:.2f} s | ≤ 1 s |",
-        f"| OCSP from the cache | {results['crl_ocsp']['ocsp_per_second']:.0f}/s, p99 {results['crl_ocsp']['ocsp_p99_ms']:.1f} ms | ≥ 1,000/s, p99 ≤ 20 ms |",
-        f"| peak memory web / worker | {results['memory']['web'] / 2**20:.0f} / {results['memory']['worker'] / 2**20:.0f} MiB | |",
-        "",
-        f"Errors: {issuance['burst']['errors'] + issuance['offered']['errors']}. Settings: {json.dumps(results['settings'])}",
+        _row(
+            "reference: check CSR + build + lint + sign, one process",
+            f"{issuance['reference']['per_second']:.0f}/s",
+        ),
+        _row(
+            f"pipeline (HTTP → PostgreSQL → Redis → worker → stored → status), "
+            f"{burst['clients']} installers at once",
+            f"{burst['per_second']:.0f}/s",
+        ),
+        _row("pipeline ÷ reference", f"{issuance['ratio']:.0%}", "≥ 40%", issuance["ratio"] >= 0.4),
+        _row(
+            f"CSR accepted → certificate readable, p50 / p99 at "
+            f"{offered['offered_per_second']:.0f}/s offered",
+            f"{offered['latency_p50_ms']:.0f} / {offered['latency_p99_ms']:.0f} ms",
+            "p99 ≤ 250 ms",
+            offered["latency_p99_ms"] <= 250,
+        ),
+        _row(
+            f"mass re-issuance: {reissue['orders']:,} orders queued at once, drained",
+            f"{reissue['drain_seconds']:.0f} s ({reissue['per_second']:.0f}/s; "
+            f"{reissue['issued']:,} issued, {reissue['duplicates']} duplicates, "
+            f"{reissue['failed']} failed, {reissue['unfinished']} unfinished)",
+            "100,000 in < 15 min, no duplicates",
+            reissue["duplicates"] == 0
+            and reissue["issued"] == reissue["orders"]
+            and reissue["orders"] / reissue["per_second"] < 900,
+        ),
+        _row(
+            "CRL with 100,000 entries, build + sign",
+            f"{revocation['crl_100000_entries_seconds']:.2f} s",
+            "≤ 1 s",
+            revocation["crl_100000_entries_seconds"] <= 1,
+        ),
+        _row(
+            "OCSP from the cache",
+            f"{revocation['ocsp_per_second']:.0f}/s, p99 {revocation['ocsp_p99_ms']:.1f} ms",
+            "≥ 1,000/s, p99 ≤ 20 ms",
+            revocation["ocsp_per_second"] >= 1000 and revocation["ocsp_p99_ms"] <= 20,
+        ),
+        _row(
+            "peak memory web / worker (all processes)",
+            f"{results['memory']['web'] / 2**20:.0f} / {results['memory']['worker'] / 2**20:.0f} MiB",
+        ),
         "",
     ]
+    wizard = results["wizard"]
+    lines += [
+        f"## The wizard: {wizard['users']} users at once, {wizard['walks']} walks of steps 1-7, "
+        f"{wizard['errors']} errors",
+        "",
+        "| step | p50 | p95 | target |",
+        "|---|---|---|---|",
+    ]
+    for step, numbers in wizard["steps"].items():
+        bare = step.startswith("bare")
+        lines.append(
+            _row(
+                step,
+                f"{numbers['p50_ms']:.1f} ms | {numbers['p95_ms']:.1f} ms",
+                "" if bare else "p95 ≤ 50 ms",
+                None if bare else numbers["p95_ms"] <= 50,
+            )
+        )
+    errors = burst["errors"] + offered["errors"] + wizard["errors"]
+    lines += ["", f"Errors: {errors}. Settings: {json.dumps(results['settings'])}", ""]
     return "\n".join(lines)
 
 
@@ -348,59 +157,87 @@ def main() -> int:
     admin = f"host={parsed.hostname} port={parsed.port or 5432} user={parsed.username or 'postgres'} dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f"CREATE DATABASE {name}")
-    keys = tempfile.mkdtemp(prefix="bench-keys-")
+    settings = BenchSettings.from_environment()
     environment = {
         **os.environ,
+        # Test mode for the captcha's fixed answer and plain-HTTP cookies; the password
+        # hashers, the lint and the keys are the production ones.
         "PORTAL_MODE": "test",
+        "CAPTCHA_TEST_MODE": "1",
         "DATABASE_URL": parsed._replace(path=f"/{name}").geturl(),
-        "CA_KEY_DIR": keys,
+        "CA_KEY_DIR": tempfile.mkdtemp(prefix="bench-keys-"),
         "CA_KEY_PASSPHRASE": "bench",
         "CA_ROLE": "all",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "API_SUBMIT_RATE_PER_CODE": "1000/m",
         "API_SUBMIT_RATE_PER_ADDRESS": "1000000/m",
         "API_READ_RATE_PER_CODE": "100000/m",
         "API_READ_RATE_PER_ADDRESS": "10000000/m",
+        "USER_DATA_RATE_LIMIT": "100000/m",
+        # Every bench installer can long-poll at once (2 web processes, 8 each), with threads
+        # to spare for submissions.
+        "API_STATUS_WAITERS": "8",
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(environment)
-    stack: Stack | None = None
+    stack = None
     try:
         import django
 
         django.setup()
         from django.core.management import call_command
+        from django.test.utils import override_settings
+
+        from bench import issuance, revocation, wizard
+        from bench.stack import Stack, make_csrs, make_install_codes
 
         call_command("migrate", verbosity=0)
         call_command("init_ca", verbosity=0)
-        burst_count, offered_count = env_int("BENCH_CSRS", 2000), env_int("BENCH_OFFERED_CSRS", 500)
-        rate = float(os.environ.get("BENCH_OFFERED_RATE", "50"))
+        burst_count, offered_count = settings.csrs, settings.offered_csrs
         csrs = make_csrs(burst_count + offered_count)
         codes = make_install_codes(burst_count + offered_count)
-        reference_result = reference(csrs[:burst_count])
-        stack = Stack(environment, web_workers=2, celery_concurrency=2)
-        offered = pipeline(stack, csrs[burst_count:], codes[burst_count:], rate)
-        burst = pipeline(stack, csrs[:burst_count], codes[:burst_count], rate=10_000)
-        results = {
-            "machine": f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-            "settings": {
-                "csrs": burst_count,
-                "offered_csrs": offered_count,
-                "offered_rate": rate,
-                "web_workers": 2,
-                "celery_concurrency": 2,
-            },
-            "issuance": {
-                "reference": reference_result,
-                "burst": burst,
-                "offered": offered,
-                "ratio": burst["per_second"] / reference_result["per_second"],
-            },
-            "crl_ocsp": crl_and_ocsp(stack),
-        }
+        reference = issuance.reference(csrs[:burst_count])
+        stack = Stack(
+            environment,
+            web_workers=settings.web_workers,
+            celery_concurrency=settings.celery_concurrency,
+            web_threads=settings.web_threads,
+        )
+        offered = issuance.offered_load(
+            stack, csrs[burst_count:], codes[burst_count:], settings.offered_rate
+        )
+        burst = issuance.throughput(
+            stack, csrs[:burst_count], codes[:burst_count], settings.clients
+        )
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            wizard_result = wizard.wizard_load(
+                stack,
+                settings.wizard_users,
+                settings.wizard_walks,
+                settings.wizard_think_seconds,
+            )
+        revocation_result = revocation.crl_and_ocsp(stack, settings.ocsp_requests)
+        reissue = issuance.mass_reissue(settings.reissue, csrs[:100], timeout=3600)
         stack.stop()
-        results["memory"] = stack.peak_rss
-        OUT.mkdir(exist_ok=True)
+        results = {
+            "machine": f"{platform.platform()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}",
+            "versions": ", ".join(
+                f"{package} {version(package)}"
+                for package in ("Django", "celery", "cryptography", "pkilint", "gunicorn")
+            ),
+            "settings": asdict(settings),
+            "issuance": {
+                "reference": reference,
+                "throughput": burst,
+                "offered": offered,
+                "reissue": reissue,
+                "ratio": burst["per_second"] / reference["per_second"],
+            },
+            "wizard": wizard_result,
+            "revocation": revocation_result,
+            "memory": stack.peak_rss,
+        }
         (OUT / "results.json").write_text(json.dumps(results, indent=2))
         (OUT / "results.md").write_text(markdown(results))
         print(markdown(results))

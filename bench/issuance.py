@@ -1,0 +1,190 @@
+"""Issuance: the single-process reference, the full pipeline, and a mass re-issuance."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any
+
+from bench.stack import Stack, percentile, run_concurrently
+
+
+def reference(csrs: list[bytes]) -> dict[str, float]:
+    """One process, no I/O: check the CSR, build, lint a throwaway-signed copy, sign."""
+    from django.utils import timezone
+
+    from ca import profiles
+    from ca.csr_policy import check_csr
+    from ca.models import CertificateAuthority
+    from ca.signing import sign_certificate
+
+    issuing = CertificateAuthority.objects.current_issuing()
+    assert issuing is not None
+    key, issuer = issuing.signing_key(), issuing.certificate
+    holder = profiles.Holder(
+        certificate_name="REF",
+        display_name="Ref",
+        user_number="12345678901237",
+        organisation="Bench",
+    )
+
+    def one(csr: bytes) -> None:
+        builder = profiles.end_entity(
+            "personal", holder, check_csr(csr).public_key, issuing, timezone.now()
+        )
+        sign_certificate(builder, key, issuer)
+
+    one(csrs[0])  # the lint validator and the key are loaded once, as in a worker
+    started = time.perf_counter()
+    for csr in csrs:
+        one(csr)
+    elapsed = time.perf_counter() - started
+    return {"certificates": len(csrs), "seconds": elapsed, "per_second": len(csrs) / elapsed}
+
+
+def _issue_one(session: Any, url: str, csr: bytes, code: str) -> float | str:
+    """Submit as an installer does, long-poll the status; seconds from accepted to issued."""
+    headers = {"Authorization": f"Bearer {code}"}
+    response = session.post(
+        f"{url}/api/v1/csr",
+        data=csr,
+        headers={**headers, "Content-Type": "application/pkcs10"},
+        timeout=30,
+    )
+    if response.status_code != 202:
+        return f"submit {response.status_code}"
+    accepted = time.perf_counter()
+    while time.perf_counter() - accepted < 120:
+        asked = time.perf_counter()
+        response = session.get(
+            f"{url}/api/v1/status", params={"wait": 10}, headers=headers, timeout=30
+        )
+        if response.status_code != 200:
+            return f"status {response.status_code}"
+        status = response.json()["status"]
+        if status == "issued":
+            return time.perf_counter() - accepted
+        if status == "failed":
+            return "failed"
+        if time.perf_counter() - asked < 0.005:
+            # Answered at once without a change: no waiting slot was free on that web
+            # process. Back off as the installers do, instead of asking again and again.
+            time.sleep(0.2)
+    return "not issued"
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+
+    def add(self, outcome: float | str) -> None:
+        with self.lock:
+            if isinstance(outcome, str):
+                self.errors.append(outcome)
+            else:
+                self.latencies.append(outcome)
+
+    def result(self, seconds: float, **extra: float) -> dict[str, float]:
+        return {
+            **extra,
+            "certificates": len(self.latencies),
+            "errors": len(self.errors),
+            "seconds": seconds,
+            "per_second": len(self.latencies) / seconds,
+            "latency_p50_ms": percentile(self.latencies, 0.50) * 1000,
+            "latency_p99_ms": percentile(self.latencies, 0.99) * 1000,
+        }
+
+
+def offered_load(
+    stack: Stack, csrs: list[bytes], codes: list[str], rate: float
+) -> dict[str, float]:
+    """Installers arriving one by one at ``rate`` per second, each on its own connection."""
+    import requests
+
+    tally = _Tally()
+    threads = []
+    started = time.perf_counter()
+    for index, (csr, code) in enumerate(zip(csrs, codes, strict=True)):
+        delay = started + index / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        thread = threading.Thread(
+            target=lambda c=csr, k=code: tally.add(_issue_one(requests.Session(), stack.url, c, k))
+        )
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join(timeout=180)
+    return tally.result(time.perf_counter() - started, offered_per_second=rate)
+
+
+def throughput(stack: Stack, csrs: list[bytes], codes: list[str], clients: int) -> dict[str, float]:
+    """As many certificates as ``clients`` concurrent installers get through the pipeline."""
+    import requests
+
+    tally = _Tally()
+    work: queue.SimpleQueue[tuple[bytes, str]] = queue.SimpleQueue()
+    for pair in zip(csrs, codes, strict=True):
+        work.put(pair)
+
+    def client(_index: int) -> None:
+        session = requests.Session()
+        while True:
+            try:
+                csr, code = work.get_nowait()
+            except queue.Empty:
+                return
+            tally.add(_issue_one(session, stack.url, csr, code))
+
+    return tally.result(run_concurrently(client, clients), clients=clients)
+
+
+def mass_reissue(count: int, csrs: list[bytes], timeout: float) -> dict[str, Any]:
+    """``count`` orders queued at once (as after a CA compromise); drained by the workers."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from django.db.models import Count
+
+    from bench.stack import make_enrollments
+    from ca.models import Certificate, Order, OrderStatus
+    from ca.tasks import sign_order
+
+    ders = [x509.load_pem_x509_csr(csr).public_bytes(serialization.Encoding.DER) for csr in csrs]
+    enrollment_ids = make_enrollments(count, "reissue")
+    orders = Order.objects.bulk_create(
+        [
+            Order(enrollment_id=enrollment_id, profile="personal", csr_der=ders[i % len(ders)])
+            for i, enrollment_id in enumerate(enrollment_ids)
+        ],
+        batch_size=5000,
+    )
+    order_ids = [order.pk for order in orders]
+    mine = Order.objects.filter(pk__gte=min(order_ids), pk__lte=max(order_ids))
+    started = time.perf_counter()
+    with sign_order.app.producer_or_acquire() as producer:
+        for order_id in order_ids:
+            sign_order.apply_async(args=(order_id,), producer=producer)
+    queued_seconds = time.perf_counter() - started
+    while time.perf_counter() - started < timeout:
+        if not mine.filter(status__in=[OrderStatus.PENDING, OrderStatus.PROCESSING]).exists():
+            break
+        time.sleep(1)
+    drained_seconds = time.perf_counter() - started
+    issued = Certificate.objects.filter(order__in=mine)
+    return {
+        "orders": count,
+        "queue_seconds": queued_seconds,
+        "drain_seconds": drained_seconds,
+        "per_second": count / drained_seconds,
+        "issued": issued.count(),
+        "failed": mine.filter(status=OrderStatus.FAILED).count(),
+        "unfinished": mine.filter(status__in=[OrderStatus.PENDING, OrderStatus.PROCESSING]).count(),
+        "duplicates": issued.values("enrollment_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count(),
+    }

@@ -1,0 +1,199 @@
+"""The processes `make bench` measures, and the data it feeds them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def run_concurrently(work: Callable[[int], None], count: int) -> float:
+    """Run ``work(0)`` to ``work(count - 1)`` in threads at once; seconds until all ended."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Stack:
+    """gunicorn and Celery workers against the bench database, like the compose topology."""
+
+    def __init__(
+        self,
+        environment: dict[str, str],
+        web_workers: int,
+        celery_concurrency: int,
+        web_threads: int = 8,
+    ) -> None:
+        self.environment = environment
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+        bin_dir = Path(sys.executable).parent
+        web_env = {**environment, "CA_ROLE": "web"}
+        self.processes = [
+            subprocess.Popen(
+                [str(bin_dir / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(web_workers),
+                 "--threads", str(web_threads), "--log-level", "warning"],
+                cwd=ROOT, env=web_env, stdout=(self.logs / "web.log").open("wb"), stderr=subprocess.STDOUT,
+                start_new_session=True,
+            ),
+            subprocess.Popen(
+                [str(bin_dir / "celery"), "-A", "portal", "worker", "--concurrency", str(celery_concurrency),
+                 "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                cwd=ROOT, env={**environment, "CA_ROLE": "worker"}, stdout=(self.logs / "worker.log").open("wb"),
+                stderr=subprocess.STDOUT, start_new_session=True,
+            ),
+        ]  # fmt: skip
+        self.peak_rss: dict[str, int] = {"web": 0, "worker": 0}
+        self._sampling = True
+        threading.Thread(target=self._sample_memory, daemon=True).start()
+        self._wait_for_web()
+
+    def _wait_for_web(self) -> None:
+        import requests
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    time.sleep(3)  # the worker imports pkilint and loads the key meanwhile
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not start; see {self.logs}")
+
+    def _tree_rss(self, pid: int) -> int:
+        result = subprocess.run(
+            ["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True
+        )
+        return sum(int(line) for line in result.stdout.split() if line.strip().isdigit()) * 1024
+
+    def _sample_memory(self) -> None:
+        while self._sampling:
+            for name, process in zip(["web", "worker"], self.processes, strict=True):
+                self.peak_rss[name] = max(self.peak_rss[name], self._tree_rss(process.pid))
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self._sampling = False
+        for process in self.processes:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def make_csrs(count: int) -> list[bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    csrs = []
+    for _ in range(count):
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name([]))
+            .sign(key, hashes.SHA256())
+        )
+        csrs.append(csr.public_bytes(serialization.Encoding.PEM))
+    return csrs
+
+
+def make_enrollments(count: int, label: str) -> list[int]:
+    """``count`` holders with an enrollment each, ready for a CSR; bulk-inserted, no mail."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from enrollment import user_numbers
+    from enrollment.models import ActivationCode, Enrollment, Holder, Organisation
+
+    organisation, _ = Organisation.objects.get_or_create(name=f"Bench {label}")
+    numbers: set[str] = set(Holder.objects.values_list("user_number", flat=True))
+    fresh: list[str] = []
+    while len(fresh) < count:
+        number = user_numbers.generate()
+        if number not in numbers:
+            numbers.add(number)
+            fresh.append(number)
+    holders = Holder.objects.bulk_create(
+        [
+            Holder(
+                user_number=number,
+                display_name=f"B. {label} {index}",
+                organisation=organisation,
+                contact_email="bench@example.org",
+            )
+            for index, number in enumerate(fresh)
+        ],
+        batch_size=5000,
+    )
+    now = timezone.now()
+    expires = now + timedelta(days=30)
+    # Each enrollment was opened with a PIN, now used (the database insists on one).
+    pins = ActivationCode.objects.bulk_create(
+        [
+            ActivationCode(holder=holder, pin_hash="!", expires_at=expires, used_at=now)
+            for holder in holders
+        ],
+        batch_size=5000,
+    )
+    enrollments = Enrollment.objects.bulk_create(
+        [
+            Enrollment(
+                holder=holder,
+                activation_code=pin,
+                password_hash="!",  # noqa: S106 - an unusable hash: bench holders never log in
+                kind="personal",
+                email="bench@example.org",
+                certificate_name=f"B{index % 1_000_000}"[:7],
+                expires_at=expires,
+            )
+            for index, (holder, pin) in enumerate(zip(holders, pins, strict=True))
+        ],
+        batch_size=5000,
+    )
+    return [enrollment.pk for enrollment in enrollments]
+
+
+def make_install_codes(count: int) -> list[str]:
+    from enrollment.models import Enrollment, InstallCode
+
+    return [
+        InstallCode.objects.mint(enrollment)
+        for enrollment in Enrollment.objects.filter(pk__in=make_enrollments(count, "api"))
+    ]

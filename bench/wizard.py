@@ -1,0 +1,200 @@
+"""The wizard under load: concurrent users walking steps 1-7 as a browser would.
+
+Each user is a thread with its own cookie jar that loads every page, the captcha image and
+the installer, and posts every form with its CSRF token, pausing between requests as a
+person reading and typing would (BENCH_WIZARD_THINK seconds on average; 0 hammers). The times are response times seen
+by the client over loopback, so they include (and slightly overstate) the server's time.
+The reference is /bench/bare (bench.urls), asked once per step by the same users: Django's
+middleware and routing with no work behind them, on the same server under the same load.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+from bench.stack import Stack, percentile, run_concurrently
+
+PASSWORD = "Bench-Portaal7!"  # noqa: S105 - a bench holder's, on a throwaway database
+STEPS = [
+    "1 kies certificaat",
+    "2 gebruikersgegevens (pagina)",
+    "2 captcha-afbeelding",
+    "2 gebruikersgegevens",
+    "3 e-mailadres",
+    "4 certificaatnaam",
+    "5 wachtwoord",
+    "6 voorwaarden",
+    "7 installatiepagina",
+    "7 installer",
+]
+BARE = "bare Django view"
+
+
+class WalkFailed(Exception):
+    pass
+
+
+def _hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)" name="{re.escape(name)}"', html
+    )
+    if match is None:
+        raise WalkFailed(f"no {name} on the page")
+    return match.group(1)
+
+
+class Walker:
+    def __init__(
+        self,
+        url: str,
+        times: dict[str, list[float]],
+        lock: threading.Lock,
+        think_seconds: float = 0.0,
+    ) -> None:
+        import requests
+
+        self.think_seconds = think_seconds
+        self.session = requests.Session()
+        self.url = url
+        self.times = times
+        self.lock = lock
+
+    def timed(self, step: str, method: str, path: str, **kwargs: Any) -> Any:
+        if self.think_seconds:
+            # A person reads and types between pages: half to one and a half times the think time.
+            time.sleep(self.think_seconds * random.uniform(0.5, 1.5))  # noqa: S311 - pacing, not security
+        started = time.perf_counter()
+        response = self.session.request(
+            method, self.url + path, timeout=30, allow_redirects=False, **kwargs
+        )
+        elapsed = time.perf_counter() - started
+        if response.status_code >= 400:
+            raise WalkFailed(f"{step}: HTTP {response.status_code}")
+        with self.lock:
+            self.times[step].append(elapsed)
+        # The reference, under the same load at the same moment.
+        started = time.perf_counter()
+        self.session.get(self.url + "/bench/bare", timeout=30)
+        with self.lock:
+            self.times[BARE].append(time.perf_counter() - started)
+        return response
+
+    def post_step(self, step: str, html: str, wizard_step: str, fields: dict[str, str]) -> str:
+        data = {
+            "csrfmiddlewaretoken": _hidden(html, "csrfmiddlewaretoken"),
+            "enroll_personal-current_step": wizard_step,
+            **{f"{wizard_step}-{name}": value for name, value in fields.items()},
+        }
+        response = self.timed(step, "POST", "/enroll/personal/", data=data)
+        if response.status_code == 302:
+            return str(response.headers["Location"])
+        return str(response.text)
+
+    def walk(self, user_number: str, pin: str, name: str) -> None:
+        self.timed(STEPS[0], "GET", "/enroll/")
+        page = self.timed(STEPS[1], "GET", "/enroll/personal/?opnieuw=1").text
+        captcha_key = _hidden(page, "gebruikersgegevens-captcha_0")
+        self.timed(STEPS[2], "GET", f"/captcha/image/{captcha_key}/")
+        # The portal runs with CAPTCHA_TEST_MODE, where "PASSED" is the answer to any image.
+        page = self.post_step(
+            STEPS[3],
+            page,
+            "gebruikersgegevens",
+            {
+                "user_number": user_number,
+                "pin": pin,
+                "captcha_0": captcha_key,
+                "captcha_1": "PASSED",
+            },
+        )
+        self._expect(page, "e-mailadres-email", STEPS[3])
+        email = "bench@example.org"
+        page = self.post_step(
+            STEPS[4], page, "e-mailadres", {"email": email, "email_repeat": email}
+        )
+        self._expect(page, "certificaatnaam-certificate_name", STEPS[4])
+        page = self.post_step(STEPS[5], page, "certificaatnaam", {"certificate_name": name})
+        self._expect(page, "wachtwoord-password", STEPS[5])
+        page = self.post_step(
+            STEPS[6], page, "wachtwoord", {"password": PASSWORD, "password_repeat": PASSWORD}
+        )
+        self._expect(page, "voorwaarden-consent_certificate_use", STEPS[6])
+        location = self.post_step(
+            STEPS[7],
+            page,
+            "voorwaarden",
+            {"consent_certificate_use": "on", "consent_software": "on"},
+        )
+        if not location.startswith("/enroll/"):
+            raise WalkFailed(f"{STEPS[7]}: no redirect to the installation page")
+        page = self.timed(STEPS[8], "GET", location).text
+        installer = self.timed(
+            STEPS[9],
+            "POST",
+            location + "installer/",
+            data={"platform": "linux", "csrfmiddlewaretoken": _hidden(page, "csrfmiddlewaretoken")},
+        )
+        if b"INSTALL_CODE=" not in installer.content:
+            raise WalkFailed(f"{STEPS[9]}: not an installer")
+
+    @staticmethod
+    def _expect(page: str, field: str, step: str) -> None:
+        if f'name="{field}"' not in page:
+            errors = re.findall(r'class="[^"]*error[^"]*"[^>]*>([^<]+)<', page)
+            raise WalkFailed(f"{step}: the next step did not come ({'; '.join(errors)[:200]})")
+
+
+def wizard_load(
+    stack: Stack, users: int, walks_per_user: int, think_seconds: float
+) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from enrollment.models import Holder, Organisation, PolicyDocument
+
+    PolicyDocument.objects.get_or_create(
+        version="bench",
+        defaults={"title": "CP/CPS", "body": "Bench policy.", "published_at": timezone.now()},
+    )
+    organisation, _ = Organisation.objects.get_or_create(name="Bench wizard")
+    credentials = [
+        Holder.objects.issue(
+            display_name=f"W. Bench {n}", organisation=organisation, contact_email="w@example.org"
+        )
+        for n in range(users * walks_per_user)
+    ]
+    times: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def user(index: int) -> None:
+        for walk in range(walks_per_user):
+            holder, pin = credentials[index * walks_per_user + walk]
+            try:
+                Walker(stack.url, times, lock, think_seconds).walk(
+                    holder.user_number, pin, f"W{walk}"
+                )
+            except Exception as failure:  # every failure counts; the walk goes on
+                with lock:
+                    errors.append(str(failure))
+
+    seconds = run_concurrently(user, users)
+    return {
+        "users": users,
+        "walks": users * walks_per_user,
+        "seconds": seconds,
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "steps": {
+            step: {
+                "count": len(times[step]),
+                "p50_ms": percentile(times[step], 0.50) * 1000,
+                "p95_ms": percentile(times[step], 0.95) * 1000,
+            }
+            for step in [*STEPS, BARE]
+        },
+    }
