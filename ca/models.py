@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ca import urls_public
+from portal.queue import queue_after_commit
 
 if TYPE_CHECKING:
     from ca.csr_policy import AcceptedCsr
@@ -40,28 +41,6 @@ def sha256_hex(data: bytes) -> str:
 def colon_hex(hex_digest: str) -> str:
     """``AB:CD:…``, the way browsers and ``openssl x509 -fingerprint`` show fingerprints."""
     return ":".join(hex_digest[i : i + 2] for i in range(0, len(hex_digest), 2)).upper()
-
-
-def queue_after_commit(task_name: str, *args: Any) -> None:
-    """Send a task once the transaction commits; a broker outage must not undo the commit.
-
-    Whatever could not be sent is found again by the periodic sweep and refresh tasks.
-    """
-
-    def send() -> None:
-        import ca.tasks  # noqa: F401 - registers the tasks in processes that only queue
-        from portal.celery import app
-
-        try:
-            # Through the registered task, so CELERY_TASK_ALWAYS_EAGER applies (make run
-            # without a broker, unit tests).
-            app.tasks[task_name].apply_async(args=args)
-        except Exception:  # the broker is down: the sweep re-queues, so log and go on
-            logger.warning(
-                "could not queue %s%r; the sweep will retry", task_name, args, exc_info=True
-            )
-
-    transaction.on_commit(send)
 
 
 # --- Certificate authorities ------------------------------------------------------------
