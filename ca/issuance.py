@@ -49,6 +49,10 @@ class IssuanceFailed(Exception):
         self.details = details or {}
 
 
+class SignerUnavailable(Exception):
+    """The issuing key cannot be used in this process right now."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What ``sign_order`` did: ``status`` is the order's status, ``busy`` that another
@@ -76,6 +80,12 @@ def issue_order(order_id: int) -> Outcome:
     _test_delay()
     try:
         stored = _issue(order, token)
+    except SignerUnavailable:
+        # An HSM or key file that cannot be used now may be back soon: the order keeps its
+        # claim, and the task retries once the lease has run out, as after a dead worker.
+        # Each claim counts as an attempt; an order whose key never comes back is failed
+        # ("stuck") by the sweep after CA_ORDER_MAX_ATTEMPTS.
+        return Outcome(OrderStatus.PROCESSING, busy=True)
     except IssuanceFailed as failure:
         _record_failure(order_id, token, failure)
         announce(order.enrollment_id)
@@ -129,8 +139,8 @@ def _issue(order: Order, token: uuid.UUID) -> bool:
             "lint_failed", {"findings": [str(f) for f in failed.findings]}
         ) from None
     except KeysUnavailable:
-        logger.exception("the issuing CA key is unavailable")
-        raise IssuanceFailed("key_unavailable") from None
+        logger.exception("the issuing CA key is unavailable; order %s goes back", order.pk)
+        raise SignerUnavailable from None
     return _store(order, token, signer, certificate)
 
 

@@ -411,3 +411,29 @@ def test_workers_pick_up_a_rolled_over_issuing_ca_after_the_signer_cache_time(
     later = issuance._current_signer()
     assert later is not None and later.ca != hierarchy
     assert later.ca == CertificateAuthority.objects.current_issuing()
+
+
+def test_an_unusable_key_leaves_the_order_for_a_retry_instead_of_failing_it(
+    hierarchy: CertificateAuthority,
+    make_enrollment: Callable[..., Enrollment],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ca.csr_policy import check_csr
+    from ca.keys import KeysUnavailable
+
+    settings.CA_ORDER_LEASE_SECONDS = 60
+    order = Order.objects.create_for_enrollment(
+        make_enrollment(), check_csr(fixture_bytes("p256.pem"))
+    )
+
+    def unusable(self: CertificateAuthority) -> None:
+        raise KeysUnavailable("the HSM does not answer")
+
+    with monkeypatch.context() as hsm_away:
+        hsm_away.setattr(CertificateAuthority, "signing_key", unusable)
+        assert issue_order(order.pk).busy  # the task retries after the lease
+    order.refresh_from_db()
+    assert (order.status, order.error_code) == (OrderStatus.PROCESSING, "")
+    Order.objects.filter(pk=order.pk).update(claimed_at=timezone.now() - timedelta(seconds=61))
+    assert issue_order(order.pk).status == OrderStatus.ISSUED

@@ -218,7 +218,9 @@ def _all_finished(order_ids: list[int]) -> Callable[[], bool]:
 
 def _assert_exactly_one_certificate_each(order_ids: list[int]) -> None:
     statuses = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "status"))
-    assert set(statuses.values()) == {OrderStatus.ISSUED}, statuses
+    assert set(statuses.values()) == {OrderStatus.ISSUED}, list(
+        Order.objects.filter(pk__in=order_ids).values_list("pk", "status", "error_code")
+    )
     assert Certificate.objects.filter(order_id__in=order_ids).count() == len(order_ids)
     enrollments = Order.objects.filter(pk__in=order_ids).values_list("enrollment_id", flat=True)
     assert Certificate.objects.filter(enrollment_id__in=enrollments).count() == len(order_ids)
