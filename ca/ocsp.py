@@ -160,7 +160,6 @@ def refresh_responses(
     *,
     now: datetime | None = None,
     limit: int = 10_000,
-    certificate_ids: list[int] | None = None,
 ) -> int:
     """Sign answers for this CA's certificates that have none or whose answer is due."""
     from ca.authority import ensure_ocsp_responder
@@ -174,8 +173,6 @@ def refresh_responses(
         .filter(Q(ocsp_response_der__isnull=True) | Q(ocsp_next_update__lte=renew_before))
         .order_by("pk")
     )
-    if certificate_ids is not None:
-        due = due.filter(pk__in=certificate_ids)
     done = 0
     for certificate in due[:limit]:
         response_der, next_update = sign_response(certificate, ca, responder, now)

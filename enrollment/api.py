@@ -110,13 +110,22 @@ def _spki(public_key: Any) -> bytes:
     )
 
 
-def _status_payload(enrollment: Enrollment) -> dict[str, Any]:
-    progress, error_code = enrollment.progress()
+# Before its only live order is issued, an enrollment has no certificate to describe.
+NO_CERTIFICATE_YET = {InstallProgress.WAITING, InstallProgress.RECEIVED, InstallProgress.SIGNING}
+
+
+def _status_payload(
+    enrollment: Enrollment, progress: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """The status document; ``progress`` when the caller has just read it."""
+    status, error_code = progress or enrollment.progress()
     data: dict[str, Any] = {
-        "status": progress,
+        "status": status,
         "certificate_name": enrollment.certificate_name,
         "error_code": error_code or None,
     }
+    if status in NO_CERTIFICATE_YET:
+        return data
     certificate = Certificate.objects.filter(enrollment=enrollment).first()
     if certificate is not None:
         data.update(sha1=certificate.sha1_hex, serial=certificate.serial_hex)
@@ -152,12 +161,7 @@ def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
         except IntegrityError:
             return error("order_in_progress", 409)
     # What was just committed; the installer's next status request sees what follows.
-    received = {
-        "status": InstallProgress.RECEIVED.value,
-        "certificate_name": enrollment.certificate_name,
-        "error_code": None,
-    }
-    return answer(request, received, status=202)
+    return answer(request, _status_payload(enrollment, (InstallProgress.RECEIVED, "")), status=202)
 
 
 def _replay(
@@ -189,12 +193,17 @@ def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
         return error("invalid_since", 400)
     waiting_on = {since} if since else {InstallProgress.RECEIVED, InstallProgress.SIGNING}
 
+    # The last read of a long poll is what it answers with; without a wait, none was made.
+    latest: tuple[str, str] | None = None
+
     def changed() -> bool:
+        nonlocal latest
         enrollment.refresh_from_db(fields=["status", "expires_at"])
-        return enrollment.progress()[0] not in waiting_on
+        latest = enrollment.progress()
+        return latest[0] not in waiting_on
 
     progress_events.wait_for_change(enrollment.pk, changed, int(raw_wait))
-    return answer(request, _status_payload(enrollment))
+    return answer(request, _status_payload(enrollment, latest))
 
 
 @require_GET
