@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
+import threading
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -14,17 +14,27 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@cache
-def _app_with_tasks() -> Celery:
+_registering = threading.Lock()
+_registered: Celery | None = None
+
+
+def app_with_tasks() -> Celery:
     """The Celery app with every app's tasks registered, also in processes that only queue.
 
     Once per process: Celery's Django fixup runs Django's system checks on each
     import_default_modules (about 15 ms, which was half the time of the wizard's last step).
+    Under a lock: Celery's autodiscovery returns at once, with nothing registered, to a
+    second thread that asks while the first is still importing.
     """
-    from portal.celery import app
+    global _registered
+    if _registered is None:
+        with _registering:
+            if _registered is None:
+                from portal.celery import app
 
-    app.loader.import_default_modules()
-    return app
+                app.loader.import_default_modules()
+                _registered = app
+    return _registered
 
 
 def queue_after_commit(task_name: str, *args: Any) -> None:
@@ -38,7 +48,7 @@ def queue_after_commit(task_name: str, *args: Any) -> None:
         try:
             # Through the registered task, so CELERY_TASK_ALWAYS_EAGER applies (make run
             # without a broker, unit tests).
-            _app_with_tasks().tasks[task_name].apply_async(args=args)
+            app_with_tasks().tasks[task_name].apply_async(args=args)
         except Exception:  # the broker is down: the sweep re-queues, so log and go on
             logger.warning(
                 "could not queue %s%r; a sweep will retry", task_name, args, exc_info=True

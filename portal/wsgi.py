@@ -5,3 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 application = get_wsgi_application()
+
+# Register the tasks before the first request, not inside it (see portal.queue).
+from portal.queue import app_with_tasks  # noqa: E402
+
+app_with_tasks()
