@@ -35,6 +35,7 @@ from ca.models import (
     sha256_hex,
 )
 from ca.signing import LintFailed, sign_certificate
+from enrollment.models import InstallProgress
 from enrollment.progress_events import announce
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def issue_order(order_id: int) -> Outcome:
         return Outcome(order.status)
     order = Order.objects.select_related("enrollment__holder__organisation").get(pk=order_id)
     # Waiting installers and step-7 pages wake up on each change (enrollment.progress_events).
-    announce(order.enrollment_id)
+    announce(order.enrollment_id, InstallProgress.SIGNING)
     _test_delay()
     try:
         stored = _issue(order, token)
@@ -88,12 +89,12 @@ def issue_order(order_id: int) -> Outcome:
         return Outcome(OrderStatus.PROCESSING, busy=True)
     except IssuanceFailed as failure:
         _record_failure(order_id, token, failure)
-        announce(order.enrollment_id)
+        announce(order.enrollment_id, InstallProgress.FAILED)
         return Outcome(OrderStatus.FAILED)
-    announce(order.enrollment_id)
     if not stored:  # another worker took the order over; it reports the result
         status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
         return Outcome(status or "missing")
+    announce(order.enrollment_id, InstallProgress.ISSUED)
     return Outcome(OrderStatus.ISSUED)
 
 

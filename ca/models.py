@@ -192,7 +192,8 @@ class OrderManager(models.Manager["Order"]):
         The partial unique index allows one live (not failed) order per enrollment, so a
         double submit raises ``IntegrityError`` instead of ordering a second certificate.
         """
-        with transaction.atomic():
+        # No savepoint: a failure here fails the caller's transaction, as it should.
+        with transaction.atomic(savepoint=False):
             order = self.create(enrollment=enrollment, profile=enrollment.kind, csr_der=csr.der)
             AuditEntry.objects.record(
                 AuditEvent.ORDER_RECEIVED,

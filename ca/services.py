@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import transaction
+
 from ca.csr_policy import AcceptedCsr, CsrRejected, check_csr
 from ca.models import Certificate, Order, RevocationReason
 
@@ -30,9 +32,10 @@ def order_certificate(
     commits.
     """
     csr = check_csr(csr_data)
-    return Order.objects.create_for_enrollment(
-        enrollment, csr, actor=actor, client_address=client_address
-    )
+    with transaction.atomic():  # a savepoint: the caller's transaction survives a refusal
+        return Order.objects.create_for_enrollment(
+            enrollment, csr, actor=actor, client_address=client_address
+        )
 
 
 def revoke_holder_certificates(

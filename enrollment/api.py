@@ -147,19 +147,18 @@ def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
         csr = check_csr(request.body)
     except CsrRejected as rejected:
         return error(rejected.code, 413 if rejected.code == "csr_too_large" else 422)
-    with transaction.atomic():
-        # Concurrent submissions with the same code queue here, one at a time.
-        Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-        live = Order.objects.filter(enrollment=enrollment).exclude(status="failed").first()
-        if live is not None:
-            return _replay(request, enrollment, live, csr.public_key)
-        try:
-            with transaction.atomic():
-                Order.objects.create_for_enrollment(
-                    enrollment, csr, client_address=client_address(request)
-                )
-        except IntegrityError:
-            return error("order_in_progress", 409)
+    try:
+        with transaction.atomic():
+            # Concurrent submissions with the same code queue here, one at a time.
+            Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+            live = Order.objects.filter(enrollment=enrollment).exclude(status="failed").first()
+            if live is not None:
+                return _replay(request, enrollment, live, csr.public_key)
+            Order.objects.create_for_enrollment(
+                enrollment, csr, client_address=client_address(request)
+            )
+    except IntegrityError:  # a live order made without the lock (the database's last word)
+        return error("order_in_progress", 409)
     # What was just committed; the installer's next status request sees what follows.
     return answer(request, _status_payload(enrollment, (InstallProgress.RECEIVED, "")), status=202)
 
@@ -198,11 +197,12 @@ def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
 
     def changed() -> bool:
         nonlocal latest
-        enrollment.refresh_from_db(fields=["status", "expires_at"])
+        if latest is not None:  # the first check follows the install code's lookup at once
+            enrollment.refresh_from_db(fields=["status", "expires_at"])
         latest = enrollment.progress()
         return latest[0] not in waiting_on
 
-    progress_events.wait_for_change(enrollment.pk, changed, int(raw_wait))
+    progress_events.wait_for_change(enrollment.pk, changed, int(raw_wait), waiting_on=waiting_on)
     return answer(request, _status_payload(enrollment, latest))
 
 

@@ -1,10 +1,13 @@
 """Long polling of an installation's progress: the worker announces, a waiting request wakes.
 
 An installer (or the step-7 page) asks ``/api/v1/status?wait=10``: instead of polling every
-second, the request returns as soon as the progress changes. The worker publishes on a Redis
-channel per enrollment after each commit that changes an order; the waiting request also
-re-reads the database every second, so a lost announcement (or no Redis at all, as under
-``make run``) costs at most a second, never a missed change.
+second, the request returns as soon as the progress changes. After each commit that changes
+an order, the worker publishes the new progress on a Redis channel per enrollment. Each web
+process holds one subscription to all those channels (a listener thread) and wakes the
+requests waiting on that enrollment, unless the new progress is one they keep waiting
+through (an installer waiting for its certificate sleeps through "signing"). A waiting
+request also re-reads the database every second, so a lost announcement (or no Redis at
+all, as under ``make run``) costs at most a second, never a missed change.
 
 A waiting request holds a web thread, so each process lets only a few wait at once
 (``API_STATUS_WAITERS``); the rest are answered at once and poll as before.
@@ -15,7 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from functools import cache
 
 import redis
@@ -24,17 +28,106 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 1.0
-
-
-def _channel(enrollment_id: int) -> str:
-    return f"portal:enrollment:{enrollment_id}"
+CHANNEL_PREFIX = "portal:enrollment:"
 
 
 @cache
-def _client() -> redis.Redis:
-    # One connection pool per process; short timeouts so that a hung Redis costs a waiter
-    # its wait, not the request.
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=1)
+def _publisher(url: str) -> redis.Redis:
+    # One connection pool per process; short timeouts so that a hung Redis costs the
+    # announcement, not the task.
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+
+
+def announce(enrollment_id: int, progress: str) -> None:
+    """Tell the requests waiting on this enrollment its new progress (after the commit)."""
+    if not settings.REDIS_URL:
+        return
+    try:
+        _publisher(settings.REDIS_URL).publish(
+            f"{CHANNEL_PREFIX}{enrollment_id}", progress.encode()
+        )
+    except redis.RedisError:
+        logger.info("could not announce a change of enrollment %s; waiters re-read", enrollment_id)
+
+
+@dataclass(eq=False)
+class _Waiter:
+    enrollment_id: int
+    waiting_on: Collection[str]
+    woken: threading.Event = field(default_factory=threading.Event)
+
+
+class _Listener:
+    """This process's one subscription to every enrollment's channel."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._lock = threading.Lock()
+        self._waiters: dict[int, list[_Waiter]] = {}
+        self.subscribed = threading.Event()
+        threading.Thread(target=self._listen, name="progress-listener", daemon=True).start()
+
+    def add(self, enrollment_id: int, waiting_on: Collection[str]) -> _Waiter:
+        waiter = _Waiter(enrollment_id, waiting_on)
+        with self._lock:
+            self._waiters.setdefault(enrollment_id, []).append(waiter)
+        return waiter
+
+    def remove(self, waiter: _Waiter) -> None:
+        with self._lock:
+            waiters = self._waiters.get(waiter.enrollment_id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not waiters:
+                self._waiters.pop(waiter.enrollment_id, None)
+
+    def deliver(self, channel: bytes, progress: bytes) -> None:
+        try:
+            enrollment_id = int(channel.decode().removeprefix(CHANNEL_PREFIX))
+        except ValueError:
+            return
+        with self._lock:
+            waiters = list(self._waiters.get(enrollment_id, ()))
+        for waiter in waiters:
+            if progress.decode(errors="replace") not in waiter.waiting_on:
+                waiter.woken.set()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                client = redis.Redis.from_url(
+                    self._url, socket_connect_timeout=1, health_check_interval=30
+                )
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                self.subscribed.set()
+                while True:
+                    message = pubsub.get_message(timeout=30)
+                    if message is not None and message["type"] == "pmessage":
+                        self.deliver(message["channel"], message["data"])
+            except Exception:
+                # Redis restarts or is unreachable: waiters re-read every second meanwhile.
+                self.subscribed.clear()
+                logger.info("progress listener lost Redis; subscribing again", exc_info=True)
+                time.sleep(1)
+
+
+_listeners: dict[str, _Listener] = {}
+_starting = threading.Lock()
+
+
+def _listener() -> _Listener | None:
+    url = settings.REDIS_URL
+    if not url:
+        return None
+    with _starting:
+        listener = _listeners.get(url)
+        if listener is None:
+            listener = _listeners[url] = _Listener(url)
+            # The first waiters of a process should not miss an announcement while the
+            # subscription is still being made (if Redis is down they re-read meanwhile).
+            listener.subscribed.wait(0.5)
+    return listener
 
 
 @cache
@@ -42,50 +135,35 @@ def _slots(count: int) -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(count)
 
 
-def announce(enrollment_id: int) -> None:
-    """Wake the requests waiting on this enrollment (call after the change committed)."""
-    if not settings.REDIS_URL:
-        return
-    try:
-        _client().publish(_channel(enrollment_id), b"changed")
-    except redis.RedisError:
-        logger.info("could not announce a change of enrollment %s; waiters re-read", enrollment_id)
+def wait_for_change(
+    enrollment_id: int,
+    changed: Callable[[], bool],
+    seconds: float,
+    *,
+    waiting_on: Collection[str] = (),
+) -> None:
+    """Return when ``changed()`` is true or after ``seconds``, whichever comes first.
 
-
-def wait_for_change(enrollment_id: int, changed: Callable[[], bool], seconds: float) -> None:
-    """Return when ``changed()`` is true or after ``seconds``, whichever comes first."""
+    ``changed`` is asked after the waiter is registered (so no announcement falls between
+    the two), on every announcement of a progress not in ``waiting_on``, and every second.
+    """
     waiters = settings.API_STATUS_WAITERS
     if seconds <= 0 or waiters <= 0 or not _slots(waiters).acquire(blocking=False):
         return
+    deadline = time.monotonic() + seconds
+    listener = _listener()
+    waiter = listener.add(enrollment_id, waiting_on) if listener is not None else None
     try:
-        deadline = time.monotonic() + seconds
-        pubsub = _subscribe(enrollment_id)
-        try:
-            while not changed():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                timeout = min(RECHECK_SECONDS, remaining)
-                if pubsub is None:
-                    time.sleep(min(0.25, timeout))
-                    continue
-                try:
-                    pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
-                except redis.RedisError:
-                    pubsub = None
-        finally:
-            if pubsub is not None:
-                pubsub.close()
+        while not changed():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if waiter is None:
+                time.sleep(min(0.25, remaining))
+                continue
+            waiter.woken.wait(min(RECHECK_SECONDS, remaining))
+            waiter.woken.clear()
     finally:
+        if listener is not None and waiter is not None:
+            listener.remove(waiter)
         _slots(waiters).release()
-
-
-def _subscribe(enrollment_id: int) -> redis.client.PubSub | None:
-    if not settings.REDIS_URL:
-        return None
-    try:
-        pubsub = _client().pubsub()
-        pubsub.subscribe(_channel(enrollment_id))
-        return pubsub
-    except redis.RedisError:
-        return None

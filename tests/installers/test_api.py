@@ -338,7 +338,7 @@ class TestLongPolling:
         waited: list[float] = []
         monkeypatch.setattr(
             "enrollment.progress_events.wait_for_change",
-            lambda _id, changed, seconds: waited.append(seconds) if not changed() else None,
+            lambda _id, changed, seconds, **_: waited.append(seconds) if not changed() else None,
         )
         response = client.get("/api/v1/status?wait=20", headers=auth(code))
         assert response.json()["status"] == "waiting_for_csr"
@@ -353,7 +353,7 @@ class TestLongPolling:
         assert submit(client, code).json()["status"] == "csr_received"
         checks: list[bool] = []
 
-        def wait(_id: int, changed: Callable[[], bool], seconds: float) -> None:
+        def wait(_id: int, changed: Callable[[], bool], seconds: float, **_: Any) -> None:
             checks.append(changed())
             issue_order(Order.objects.get(enrollment=enrollment).pk)  # the worker, meanwhile
             checks.append(changed())

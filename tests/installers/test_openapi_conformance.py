@@ -61,7 +61,9 @@ def install_code(
     monkeypatch.setattr(
         progress_events,
         "wait_for_change",
-        lambda enrollment_id, changed, seconds: waiting(enrollment_id, changed, min(seconds, 0.1)),
+        lambda enrollment_id, changed, seconds, **kw: waiting(
+            enrollment_id, changed, min(seconds, 0.1), **kw
+        ),
     )
     CURRENT["code"] = InstallCode.objects.mint(make_enrollment())
     return CURRENT["code"]

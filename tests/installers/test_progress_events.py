@@ -14,9 +14,9 @@ from enrollment import progress_events
 
 @pytest.fixture(autouse=True)
 def _fresh_client() -> Iterator[None]:
-    progress_events._client.cache_clear()
+    progress_events._publisher.cache_clear()
     yield
-    progress_events._client.cache_clear()
+    progress_events._publisher.cache_clear()
 
 
 def change_after(delay: float, *, announce: int | None = None) -> threading.Event:
@@ -26,7 +26,7 @@ def change_after(delay: float, *, announce: int | None = None) -> threading.Even
         time.sleep(delay)
         changed.set()
         if announce is not None:
-            progress_events.announce(announce)
+            progress_events.announce(announce, "issued")
 
     threading.Thread(target=later, daemon=True).start()
     return changed
@@ -44,6 +44,30 @@ def test_an_announcement_wakes_the_waiter_before_its_recheck(
     assert time.monotonic() - started < 10, (
         "woke by the recheck or the deadline, not the announcement"
     )
+
+
+def test_an_announcement_of_a_progress_waited_through_does_not_wake_the_waiter(
+    redis_url: str, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.REDIS_URL = redis_url
+    monkeypatch.setattr(progress_events, "RECHECK_SECONDS", 30.0)
+    checks: list[float] = []
+    started = time.monotonic()
+
+    def changed() -> bool:
+        checks.append(time.monotonic() - started)
+        return len(checks) > 1
+
+    def worker() -> None:
+        time.sleep(0.3)
+        progress_events.announce(4712, "signing")  # waited through: no re-read
+        time.sleep(0.3)
+        progress_events.announce(4712, "issued")
+
+    threading.Thread(target=worker, daemon=True).start()
+    progress_events.wait_for_change(4712, changed, 20, waiting_on={"csr_received", "signing"})
+    assert len(checks) == 2
+    assert 0.5 < checks[1] < 10, "woke on the signing announcement or not on the issued one"
 
 
 def test_without_redis_the_waiter_rereads_the_database(settings: Any) -> None:
