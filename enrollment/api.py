@@ -126,9 +126,11 @@ def _status_payload(
     }
     if status in NO_CERTIFICATE_YET:
         return data
-    certificate = Certificate.objects.filter(enrollment=enrollment).first()
-    if certificate is not None:
-        data.update(sha1=certificate.sha1_hex, serial=certificate.serial_hex)
+    fingerprints = Certificate.objects.filter(enrollment=enrollment).values_list(
+        "sha1_hex", "serial_hex"
+    )[:1]
+    if fingerprints:
+        data.update(sha1=fingerprints[0][0], serial=fingerprints[0][1])
     return data
 
 

@@ -615,16 +615,18 @@ class Enrollment(models.Model):
             return InstallProgress.INSTALLED, ""
         if self.status == EnrollmentStatus.EXPIRED or self.expires_at <= timezone.now():
             return InstallProgress.EXPIRED, ""
-        order = self.orders.order_by("-created_at").first()
-        if order is None:
+        # Asked on every status poll: two columns, no model instances.
+        latest = self.orders.order_by("-created_at").values_list("status", "error_code")[:1]
+        if not latest:
             return InstallProgress.WAITING, ""
+        order_status, error_code = latest[0]
         by_order_status = {
             "pending": InstallProgress.RECEIVED,
             "processing": InstallProgress.SIGNING,
             "issued": InstallProgress.ISSUED,
             "failed": InstallProgress.FAILED,
         }
-        return by_order_status[order.status], order.error_code
+        return by_order_status[order_status], error_code
 
     @property
     def is_open(self) -> bool:
@@ -711,11 +713,10 @@ class InstallCodeManager(models.Manager["InstallCode"]):
         """The install code record for a presented code, whatever its state (or None)."""
         if not code or len(code) > 100:
             return None
-        return (
-            self.select_related("enrollment__holder")
-            .filter(code_hash=InstallCode.hash(code))
-            .first()
-        )
+        try:
+            return self.select_related("enrollment__holder").get(code_hash=InstallCode.hash(code))
+        except InstallCode.DoesNotExist:
+            return None
 
 
 class InstallCode(models.Model):

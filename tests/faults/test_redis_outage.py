@@ -30,7 +30,7 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
     settings.REDIS_URL = server.url
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.RedisCache",
             "LOCATION": server.url,
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }

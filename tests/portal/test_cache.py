@@ -1,0 +1,39 @@
+"""The shared Redis cache that rate limits and lockouts count in."""
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from portal.cache import RedisCache
+
+
+@pytest.fixture
+def cache(redis_url: str) -> Iterator[RedisCache]:
+    shared = RedisCache(redis_url, {"KEY_PREFIX": "test-cache"})
+    shared.clear()
+    yield shared
+    shared.clear()
+
+
+def test_incr_counts_up_a_key_that_exists_and_keeps_its_timeout(
+    cache: RedisCache, redis_url: str
+) -> None:
+    cache.add("hits", 0, timeout=60)
+    assert cache.incr("hits") == 1
+    assert cache.incr("hits", 5) == 6
+    ttl = redis.Redis.from_url(redis_url).ttl(cache.make_key("hits"))
+    assert 0 < ttl <= 60
+
+
+def test_incr_of_a_missing_or_expired_key_refuses_and_creates_nothing(
+    cache: RedisCache, redis_url: str
+) -> None:
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("hits")
+    # The counter must not come back without a timeout: it would never reset.
+    assert not redis.Redis.from_url(redis_url).exists(cache.make_key("hits"))
+
+
+def test_one_redis_client_serves_every_call(cache: RedisCache) -> None:
+    assert cache._cache.get_client() is cache._cache.get_client(write=True)
