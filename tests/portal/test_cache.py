@@ -1,6 +1,7 @@
 """The shared Redis cache that rate limits and lockouts count in."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -35,5 +36,20 @@ def test_incr_of_a_missing_or_expired_key_refuses_and_creates_nothing(
     assert not redis.Redis.from_url(redis_url).exists(cache.make_key("hits"))
 
 
-def test_one_redis_client_serves_every_call(cache: RedisCache) -> None:
-    assert cache._cache.get_client() is cache._cache.get_client(write=True)
+def test_cache_operations_reuse_one_redis_client(
+    cache: RedisCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.set("warm", 1)
+    made: list[object] = []
+    original = redis.Redis.__init__
+
+    def counting(self: redis.Redis, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting)
+    cache.set("a", 2)
+    assert cache.get("a") == 2
+    cache.add("b", 1)
+    assert cache.incr("b") == 2
+    assert made == []
