@@ -18,7 +18,7 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from ca import profiles
@@ -35,7 +35,7 @@ from ca.models import (
     sha256_hex,
 )
 from ca.signing import LintFailed, sign_certificate
-from enrollment.models import InstallProgress
+from enrollment.models import Enrollment, InstallProgress
 from enrollment.progress_events import announce
 
 logger = logging.getLogger(__name__)
@@ -64,38 +64,30 @@ class Outcome:
 
 
 def issue_order(order_id: int) -> Outcome:
+    """Sign order ``order_id`` and, in the same go, up to CA_SIGNING_BATCH - 1 pending others."""
+    # Under load most tasks find their order already signed in another task's batch: one
+    # read answers them; the claim below is what decides between racing workers.
+    known = Order.objects.filter(pk=order_id).values_list("status", "attempts").first()
+    if known is None:
+        return Outcome("missing")
+    if known[0] in (OrderStatus.ISSUED, OrderStatus.FAILED):
+        return Outcome(known[0])
     token = Order.objects.claim(order_id, settings.CA_ORDER_LEASE_SECONDS)
     if token is None:
-        order = Order.objects.filter(pk=order_id).only("status", "attempts").first()
-        if order is None:
-            return Outcome("missing")
-        if (
-            order.status == OrderStatus.PROCESSING
-            and order.attempts < settings.CA_ORDER_MAX_ATTEMPTS
-        ):
-            return Outcome(order.status, busy=True)
-        return Outcome(order.status)
-    order = Order.objects.select_related("enrollment__holder__organisation").get(pk=order_id)
+        status, attempts = Order.objects.filter(pk=order_id).values_list("status", "attempts").get()
+        busy = status == OrderStatus.PROCESSING and attempts < settings.CA_ORDER_MAX_ATTEMPTS
+        return Outcome(status, busy=busy)
+    # When orders queue up (a burst of installers, a mass re-issuance), one claim, one
+    # transaction and one audit lock serve several of them.
+    claimed = [order_id, *Order.objects.claim_pending(token, settings.CA_SIGNING_BATCH - 1)]
+    orders = sorted(
+        Order.objects.select_related("enrollment__holder__organisation").filter(pk__in=claimed),
+        key=lambda order: claimed.index(order.pk),
+    )
     # Waiting installers and step-7 pages wake up on each change (enrollment.progress_events).
-    announce(order.enrollment_id, InstallProgress.SIGNING)
+    announce(*[(order.enrollment_id, InstallProgress.SIGNING) for order in orders])
     _test_delay()
-    try:
-        stored = _issue(order, token)
-    except SignerUnavailable:
-        # An HSM or key file that cannot be used now may be back soon: the order keeps its
-        # claim, and the task retries once the lease has run out, as after a dead worker.
-        # Each claim counts as an attempt; an order whose key never comes back is failed
-        # ("stuck") by the sweep after CA_ORDER_MAX_ATTEMPTS.
-        return Outcome(OrderStatus.PROCESSING, busy=True)
-    except IssuanceFailed as failure:
-        _record_failure(order_id, token, failure)
-        announce(order.enrollment_id, InstallProgress.FAILED)
-        return Outcome(OrderStatus.FAILED)
-    if not stored:  # another worker took the order over; it reports the result
-        status = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
-        return Outcome(status or "missing")
-    announce(order.enrollment_id, InstallProgress.ISSUED)
-    return Outcome(OrderStatus.ISSUED)
+    return _issue_claimed(orders, token).get(order_id, Outcome("missing"))
 
 
 def _test_delay() -> None:
@@ -109,14 +101,52 @@ def _test_delay() -> None:
         time.sleep(0.05)
 
 
-def _issue(order: Order, token: uuid.UUID) -> bool:
+def _issue_claimed(orders: list[Order], token: uuid.UUID) -> dict[int, Outcome]:
+    """Sign each claimed order, then store all certificates in one transaction."""
+    outcomes: dict[int, Outcome] = {}
+    signed: list[tuple[Order, x509.Certificate]] = []
+    signer = _current_signer()
+    for position, order in enumerate(orders):
+        try:
+            signed.append((order, _sign(order, signer)))
+        except SignerUnavailable:
+            # An HSM or key file that cannot be used now may be back soon: the orders keep
+            # their claim, and their tasks retry once the lease has run out, as after a dead
+            # worker. Each claim counts as an attempt; an order whose key never comes back
+            # is failed ("stuck") by the sweep after CA_ORDER_MAX_ATTEMPTS.
+            for waiting in orders[position:]:
+                outcomes[waiting.pk] = Outcome(OrderStatus.PROCESSING, busy=True)
+            break
+        except IssuanceFailed as failure:
+            _record_failure(order.pk, token, failure)
+            outcomes[order.pk] = Outcome(OrderStatus.FAILED)
+    if signer is not None and signed:
+        records = [(order, _record(order, certificate, signer)) for order, certificate in signed]
+        for order, status in _store(records, token, signer.ca).items():
+            outcomes[order.pk] = Outcome(status)
+    announce(
+        *[
+            (order.enrollment_id, _PROGRESS[outcome.status])
+            for order in orders
+            if (outcome := outcomes[order.pk]).status in _PROGRESS
+        ]
+    )
+    return outcomes
+
+
+_PROGRESS: dict[str, str] = {
+    OrderStatus.ISSUED: InstallProgress.ISSUED,
+    OrderStatus.FAILED: InstallProgress.FAILED,
+}
+
+
+def _sign(order: Order, signer: _Signer | None) -> x509.Certificate:
     enrollment = order.enrollment
     holder = enrollment.holder
     try:
         csr = check_csr(bytes(order.csr_der))
     except CsrRejected as rejected:
         raise IssuanceFailed(rejected.code) from None
-    signer = _current_signer()
     if signer is None:
         raise IssuanceFailed("no_issuing_ca")
     ca = signer.ca
@@ -134,7 +164,7 @@ def _issue(order: Order, token: uuid.UUID) -> bool:
         now,
     )
     try:
-        certificate = sign_certificate(builder, ca.signing_key(), ca.certificate)
+        return sign_certificate(builder, ca.signing_key(), ca.certificate)
     except LintFailed as failed:
         raise IssuanceFailed(
             "lint_failed", {"findings": [str(f) for f in failed.findings]}
@@ -142,16 +172,37 @@ def _issue(order: Order, token: uuid.UUID) -> bool:
     except KeysUnavailable:
         logger.exception("the issuing CA key is unavailable; order %s goes back", order.pk)
         raise SignerUnavailable from None
-    return _store(order, token, signer, certificate)
 
 
-def _store(order: Order, token: uuid.UUID, signer: _Signer, certificate: x509.Certificate) -> bool:
-    ca = signer.ca
+def _store(
+    records: list[tuple[Order, Certificate]], token: uuid.UUID, ca: CertificateAuthority
+) -> dict[Order, str]:
+    """Store the certificates of orders still claimed with ``token``; each order's status.
+
+    An order whose enrollment got a certificate meanwhile (from another order) breaks the
+    transaction on the database's unique index: then each is stored on its own, and that
+    one fails with ``already_issued``, never a second certificate.
+    """
+    try:
+        with transaction.atomic():
+            return _store_records(records, token, ca)
+    except IntegrityError:
+        if len(records) > 1:
+            statuses: dict[Order, str] = {}
+            for record in records:
+                statuses.update(_store([record], token, ca))
+            return statuses
+    order = records[0][0]
+    _record_failure(order.pk, token, IssuanceFailed("already_issued"))
+    return {order: OrderStatus.FAILED}
+
+
+def _record(order: Order, certificate: x509.Certificate, signer: _Signer) -> Certificate:
     der = certificate.public_bytes(serialization.Encoding.DER)
     issued = Certificate(
         order=order,
         enrollment=order.enrollment,
-        issuer=ca,
+        issuer=signer.ca,
         profile=order.profile,
         serial_hex=format(certificate.serial_number, "x"),
         der=der,
@@ -162,43 +213,61 @@ def _store(order: Order, token: uuid.UUID, signer: _Signer, certificate: x509.Ce
         not_after=certificate.not_valid_after_utc,
     )
     # The first OCSP answer is signed before the transaction and stored with the
-    # certificate: one commit per order, and no moment at which the responder does not know
-    # an issued certificate.
+    # certificate: no moment at which the responder does not know an issued certificate.
     issued.ocsp_response_der, issued.ocsp_next_update = _first_ocsp_answer(issued, signer)
+    return issued
+
+
+def _store_records(
+    records: list[tuple[Order, Certificate]], token: uuid.UUID, ca: CertificateAuthority
+) -> dict[Order, str]:
+    # Still ours? A worker that lost its lease (it was paused or slow) must not store.
+    # The rows stay locked until the commit.
+    ours = set(
+        Order.objects.select_for_update()
+        .filter(
+            pk__in=[order.pk for order, _ in records],
+            status=OrderStatus.PROCESSING,
+            claim_token=token,
+        )
+        .values_list("pk", flat=True)
+    )
+    statuses: dict[Order, str] = {}
+    mine: list[tuple[Order, Certificate]] = []
+    for order, issued in records:
+        if order.pk in ours:
+            mine.append((order, issued))
+            statuses[order] = OrderStatus.ISSUED
+        else:
+            logger.info("order %s was taken over by another worker; not storing", order.pk)
+            # The other worker reports the result; this task answers what it knows now.
+            statuses[order] = OrderStatus.PROCESSING
+    if not mine:
+        return statuses
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            # Still ours? A worker that lost its lease (it was paused or slow) must not
-            # store. The conditional UPDATE also locks the order row until the commit.
-            claimed = Order.objects.filter(
-                pk=order.pk, status=OrderStatus.PROCESSING, claim_token=token
-            ).update(status=OrderStatus.ISSUED, error_code="", updated_at=now, finished_at=now)
-            if not claimed:
-                logger.info("order %s was taken over by another worker; not storing", order.pk)
-                return False
-            issued.save(force_insert=True)
-            order.enrollment.mark_issued()
-            AuditEntry.objects.record_many(
-                [
-                    (AuditEvent.LINT_PASSED, order, {"serial": issued.serial_hex}),
-                    (
-                        AuditEvent.CERTIFICATE_ISSUED,
-                        issued,
-                        {
-                            "order": order.pk,
-                            "serial": issued.serial_hex,
-                            "sha256": issued.sha256_hex,
-                            "subject": issued.subject,
-                            "issuer": ca.slug,
-                        },
-                    ),
-                ],
-                actor=ACTOR,
+    Certificate.objects.bulk_create([issued for _, issued in mine])
+    Order.objects.filter(pk__in=[order.pk for order, _ in mine]).update(
+        status=OrderStatus.ISSUED, error_code="", updated_at=now, finished_at=now
+    )
+    Enrollment.objects.filter(pk__in=[order.enrollment_id for order, _ in mine]).mark_issued()
+    events: list[tuple[str, models.Model | None, dict[str, object] | None]] = []
+    for order, issued in mine:
+        events.append((AuditEvent.LINT_PASSED, order, {"serial": issued.serial_hex}))
+        events.append(
+            (
+                AuditEvent.CERTIFICATE_ISSUED,
+                issued,
+                {
+                    "order": order.pk,
+                    "serial": issued.serial_hex,
+                    "sha256": issued.sha256_hex,
+                    "subject": issued.subject,
+                    "issuer": ca.slug,
+                },
             )
-    except IntegrityError:
-        # The enrollment already has a certificate (from another order): never a second.
-        raise IssuanceFailed("already_issued") from None
-    return True
+        )
+    AuditEntry.objects.record_many(events, actor=ACTOR)
+    return statuses
 
 
 def _first_ocsp_answer(

@@ -229,6 +229,33 @@ class OrderManager(models.Manager["Order"]):
         )
         return token if updated else None
 
+    def claim_pending(self, token: uuid.UUID, limit: int) -> list[int]:
+        """Add up to ``limit`` of the oldest pending orders to a worker's claim ``token``.
+
+        Rows another worker is claiming at this moment are skipped, not waited for. Each
+        of these orders still has its own task queued; it finds the order taken and, once
+        the order is issued, does nothing.
+        """
+        if limit <= 0:
+            return []
+        now = timezone.now()
+        with transaction.atomic():
+            order_ids = list(
+                self.select_for_update(skip_locked=True)
+                .filter(status=OrderStatus.PENDING, attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+                .order_by("created_at", "pk")
+                .values_list("pk", flat=True)[:limit]
+            )
+            if order_ids:
+                self.filter(pk__in=order_ids).update(
+                    status=OrderStatus.PROCESSING,
+                    claim_token=token,
+                    claimed_at=now,
+                    attempts=F("attempts") + 1,
+                    updated_at=now,
+                )
+        return order_ids
+
     def fail(self, order_id: int, error_code: str, *, token: uuid.UUID | None = None) -> bool:
         """Mark a processing order failed (only the claim holder may, if a token is given)."""
         now = timezone.now()

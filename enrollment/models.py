@@ -462,6 +462,10 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
     def awaiting_installation(self) -> EnrollmentQuerySet:
         return self.filter(status__in=[EnrollmentStatus.READY, EnrollmentStatus.ISSUED])
 
+    def mark_issued(self) -> int:
+        """Record that the CA issued these enrollments' certificates (called by ca.issuance)."""
+        return self.filter(status=EnrollmentStatus.READY).update(status=EnrollmentStatus.ISSUED)
+
     def past_expiry(self) -> EnrollmentQuerySet:
         return self.awaiting_installation().filter(expires_at__lte=timezone.now())
 
@@ -651,17 +655,6 @@ class Enrollment(models.Model):
             .update(status=EnrollmentStatus.EXPIRED)
         )
         self.refresh_from_db(fields=["status"])
-        return bool(updated)
-
-    def mark_issued(self) -> bool:
-        """Record that the CA issued this enrollment's certificate (called by ca.issuance)."""
-        updated = Enrollment.objects.filter(pk=self.pk, status=EnrollmentStatus.READY).update(
-            status=EnrollmentStatus.ISSUED
-        )
-        if updated:
-            self.status = EnrollmentStatus.ISSUED
-        else:
-            self.refresh_from_db(fields=["status"])
         return bool(updated)
 
 

@@ -38,16 +38,20 @@ def _publisher(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
 
 
-def announce(enrollment_id: int, progress: str) -> None:
-    """Tell the requests waiting on this enrollment its new progress (after the commit)."""
-    if not settings.REDIS_URL:
+def announce(*changes: tuple[int, str]) -> None:
+    """Tell the requests waiting on these enrollments their new progress (after the commit).
+
+    ``changes`` are ``(enrollment id, progress)`` pairs, sent in one round trip.
+    """
+    if not settings.REDIS_URL or not changes:
         return
     try:
-        _publisher(settings.REDIS_URL).publish(
-            f"{CHANNEL_PREFIX}{enrollment_id}", progress.encode()
-        )
+        with _publisher(settings.REDIS_URL).pipeline(transaction=False) as pipeline:
+            for enrollment_id, progress in changes:
+                pipeline.publish(f"{CHANNEL_PREFIX}{enrollment_id}", progress.encode())
+            pipeline.execute()
     except redis.RedisError:
-        logger.info("could not announce a change of enrollment %s; waiters re-read", enrollment_id)
+        logger.info("could not announce %d progress changes; waiters re-read", len(changes))
 
 
 @dataclass(eq=False)

@@ -386,6 +386,9 @@ CA_ORDER_MAX_ATTEMPTS = env_int("CA_ORDER_MAX_ATTEMPTS", 5, minimum=1)
 CA_SWEEP_INTERVAL_SECONDS = float(env_int("CA_SWEEP_INTERVAL_SECONDS", 60, minimum=1))
 # How long a worker keeps using the issuing CA and OCSP responder it looked up (seconds).
 CA_SIGNER_CACHE_SECONDS = float(env_int("CA_SIGNER_CACHE_SECONDS", 10, minimum=0))
+# How many pending orders a worker signs in one go and stores in one transaction: one claim,
+# one commit and one audit lock for the lot when orders queue up (1 signs one at a time).
+CA_SIGNING_BATCH = env_int("CA_SIGNING_BATCH", 8, minimum=1, maximum=100)
 CELERY_BEAT_SCHEDULE = {
     "ca-sweep-orders": {"task": "ca.sweep_orders", "schedule": CA_SWEEP_INTERVAL_SECONDS},
     "ca-refresh-publications": {"task": "ca.refresh_publications", "schedule": 15 * 60.0},

@@ -385,10 +385,10 @@ def test_a_worker_that_lost_its_claim_does_not_store_its_certificate(
     )
     original = issuance._store
 
-    def slow_store(order: Order, token: Any, *args: Any) -> bool:
+    def slow_store(records: list[tuple[Order, Any]], token: Any, *args: Any) -> Any:
         # Meanwhile the lease ran out and another worker claimed the order.
         Order.objects.filter(pk=order.pk).update(claim_token=None)
-        return original(order, token, *args)
+        return original(records, token, *args)
 
     monkeypatch.setattr(issuance, "_store", slow_store)
     assert issue_order(order.pk).status == OrderStatus.PROCESSING
@@ -437,3 +437,82 @@ def test_an_unusable_key_leaves_the_order_for_a_retry_instead_of_failing_it(
     assert (order.status, order.error_code) == (OrderStatus.PROCESSING, "")
     Order.objects.filter(pk=order.pk).update(claimed_at=timezone.now() - timedelta(seconds=61))
     assert issue_order(order.pk).status == OrderStatus.ISSUED
+
+
+class TestSigningInBatches:
+    """A task signs its order and up to CA_SIGNING_BATCH - 1 pending others in one go."""
+
+    @pytest.fixture
+    def pending(
+        self, hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
+    ) -> list[Order]:
+        from ca.csr_policy import check_csr
+
+        csr = check_csr(fixture_bytes("p256.pem"))
+        return [Order.objects.create_for_enrollment(make_enrollment(), csr) for _ in range(5)]
+
+    def test_one_task_issues_the_queued_orders_each_once_and_their_tasks_then_do_nothing(
+        self, pending: list[Order], settings: Any
+    ) -> None:
+        settings.CA_SIGNING_BATCH = 4
+        assert issue_order(pending[2].pk).status == OrderStatus.ISSUED
+        issued = Order.objects.filter(status=OrderStatus.ISSUED)
+        # Its own order and the three oldest others.
+        assert set(issued.values_list("pk", flat=True)) == {o.pk for o in pending[:4]}
+        for order in pending:
+            assert sign_order.apply(args=(order.pk,)).get() == OrderStatus.ISSUED
+        assert Certificate.objects.count() == 5
+        for order in pending:
+            assert Certificate.objects.filter(order=order, enrollment=order.enrollment).exists()
+            assert order.enrollment.__class__.objects.get(pk=order.enrollment_id).status == (
+                "issued"
+            )
+        assert AuditEntry.objects.filter(event="certificate_issued").count() == 5
+        assert AuditEntry.objects.filter(event="lint_passed").count() == 5
+        assert AuditEntry.objects.verify() == []
+
+    def test_a_batch_of_one_signs_only_its_own_order(
+        self, pending: list[Order], settings: Any
+    ) -> None:
+        settings.CA_SIGNING_BATCH = 1
+        assert issue_order(pending[3].pk).status == OrderStatus.ISSUED
+        assert list(Certificate.objects.values_list("order_id", flat=True)) == [pending[3].pk]
+
+    def test_an_order_that_fails_does_not_hold_up_the_others(
+        self, pending: list[Order], settings: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        settings.CA_SIGNING_BATCH = 5
+        refused = pending[1]
+        original = lint.lint_certificate
+        subject_name = refused.enrollment.certificate_name
+
+        def lint_refusing_one(der: bytes) -> list[lint.Finding]:
+            if subject_name.encode() in der:
+                return [lint.Finding("ERROR", "pkix.made_up", "certificate")]
+            return original(der)
+
+        monkeypatch.setattr(lint, "lint_certificate", lint_refusing_one)
+        assert issue_order(pending[0].pk).status == OrderStatus.ISSUED
+        refused.refresh_from_db()
+        assert (refused.status, refused.error_code) == (OrderStatus.FAILED, "lint_failed")
+        assert Certificate.objects.count() == 4
+
+    def test_an_enrollment_certified_meanwhile_fails_alone_and_gets_no_second_certificate(
+        self, pending: list[Order], settings: Any
+    ) -> None:
+        settings.CA_SIGNING_BATCH = 1
+        taken = pending[4]
+        assert issue_order(taken.pk).status == OrderStatus.ISSUED
+        # Were that order marked failed, the order constraint would allow another.
+        Order.objects.filter(pk=taken.pk).update(status=OrderStatus.FAILED)
+        second = Order.objects.create(
+            enrollment=taken.enrollment, profile="personal", csr_der=taken.csr_der
+        )
+        settings.CA_SIGNING_BATCH = 5
+        assert issue_order(pending[0].pk).status == OrderStatus.ISSUED
+        second.refresh_from_db()
+        assert (second.status, second.error_code) == (OrderStatus.FAILED, "already_issued")
+        assert Certificate.objects.filter(enrollment=taken.enrollment).count() == 1
+        assert Order.objects.filter(status=OrderStatus.ISSUED).count() == 4
+        assert Certificate.objects.count() == 5
+

@@ -26,7 +26,7 @@ def change_after(delay: float, *, announce: int | None = None) -> threading.Even
         time.sleep(delay)
         changed.set()
         if announce is not None:
-            progress_events.announce(announce, "issued")
+            progress_events.announce((announce, "issued"))
 
     threading.Thread(target=later, daemon=True).start()
     return changed
@@ -60,9 +60,9 @@ def test_an_announcement_of_a_progress_waited_through_does_not_wake_the_waiter(
 
     def worker() -> None:
         time.sleep(0.3)
-        progress_events.announce(4712, "signing")  # waited through: no re-read
+        progress_events.announce((4712, "signing"))  # waited through: no re-read
         time.sleep(0.3)
-        progress_events.announce(4712, "issued")
+        progress_events.announce((4712, "issued"))
 
     threading.Thread(target=worker, daemon=True).start()
     progress_events.wait_for_change(4712, changed, 20, waiting_on={"csr_received", "signing"})
