@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import shared_task
+from celery import shared_task, signals
 from celery.app.task import Task
 from django.conf import settings
 from django.utils import timezone
@@ -13,6 +13,24 @@ from django.utils import timezone
 from ca.models import CertificateAuthority, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
+
+
+def _prepare_signing(**kwargs: object) -> None:
+    """Each worker process loads pkilint and the key before its first order, not during it."""
+    from ca.issuance import prepare_signing
+
+    try:
+        prepare_signing()
+    except Exception:  # no CA yet, or the key is away: the first order will say so
+        logger.warning("could not prepare signing at worker start", exc_info=True)
+
+
+@signals.worker_init.connect
+def _prepare_each_worker_process(**kwargs: object) -> None:
+    # Connected only now, so that it runs after the handler Celery's Django fixup connects
+    # at worker_init, which first drops the database connection a process inherited from
+    # its parent: a forked process must not talk on its parent's socket.
+    signals.worker_process_init.connect(_prepare_signing, weak=False)
 
 
 @shared_task(

@@ -516,3 +516,28 @@ class TestSigningInBatches:
         assert Order.objects.filter(status=OrderStatus.ISSUED).count() == 4
         assert Certificate.objects.count() == 5
 
+
+def test_preparing_a_worker_builds_the_linter_and_signs_nothing_with_the_ca_key(
+    hierarchy: CertificateAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ca import issuance
+
+    monkeypatch.setattr(lint, "_validators", {})
+    monkeypatch.setattr(issuance, "_signer", None)
+    key = hierarchy.signing_key()
+    signed: list[bytes] = []
+
+    class Watched:
+        spec = key.spec
+
+        def sign(self, data: bytes, algorithm: Any) -> bytes:
+            signed.append(data)
+            return key.sign(data, algorithm)
+
+    monkeypatch.setattr(CertificateAuthority, "signing_key", lambda self: Watched())
+    audit_entries = AuditEntry.objects.count()
+    issuance.prepare_signing()
+    assert "certificate" in lint._validators
+    assert signed == []
+    assert not Certificate.objects.exists()
+    assert AuditEntry.objects.count() == audit_entries

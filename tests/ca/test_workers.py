@@ -284,6 +284,22 @@ def test_a_worker_killed_mid_task_loses_nothing_and_issues_once(
     _assert_exactly_one_certificate_each([order_id, second])
 
 
+def test_each_worker_process_loads_pkilint_and_the_key_before_its_first_order(
+    workers: Workers, orders: Callable[[int], list[int]]
+) -> None:
+    workers.start("warm", concurrency=2)
+    _wait_until(
+        lambda: workers.logs().count("is ready to sign for") == 2,
+        60,
+        workers,
+        "both pool processes to prepare signing",
+    )
+    assert "could not prepare signing" not in workers.logs()
+    order_ids = orders(3)
+    _wait_until(_all_finished(order_ids), 60, workers, "3 orders after the warm-up")
+    _assert_exactly_one_certificate_each(order_ids)
+
+
 def test_two_workers_on_one_queue_issue_each_order_exactly_once(
     workers: Workers, orders: Callable[[int], list[int]]
 ) -> None:
