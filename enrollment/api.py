@@ -151,16 +151,17 @@ def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
         return error(rejected.code, 413 if rejected.code == "csr_too_large" else 422)
     try:
         with transaction.atomic():
-            # Concurrent submissions with the same code queue here, one at a time.
-            Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-            live = Order.objects.filter(enrollment=enrollment).exclude(status="failed").first()
-            if live is not None:
-                return _replay(request, enrollment, live, csr.public_key)
             Order.objects.create_for_enrollment(
                 enrollment, csr, client_address=client_address(request)
             )
-    except IntegrityError:  # a live order made without the lock (the database's last word)
-        return error("order_in_progress", 409)
+    except IntegrityError:
+        # The enrollment has a live order: this is a retried request or a second installer.
+        # The unique index on live orders decides between concurrent submissions (the later
+        # ones wait for the first to commit), so the common case needs no lock or lookup.
+        live = Order.objects.filter(enrollment=enrollment).exclude(status="failed").first()
+        if live is None:  # the order it collided with has failed meanwhile
+            return error("order_in_progress", 409)
+        return _replay(request, enrollment, live, csr.public_key)
     # What was just committed; the installer's next status request sees what follows.
     return answer(request, _status_payload(enrollment, (InstallProgress.RECEIVED, "")), status=202)
 
