@@ -2,10 +2,14 @@
 
 Each user is a thread with its own cookie jar that loads every page, the captcha image and
 the installer, and posts every form with its CSRF token, pausing between requests as a
-person reading and typing would (BENCH_WIZARD_THINK seconds on average; 0 hammers). The times are response times seen
-by the client over loopback, so they include (and slightly overstate) the server's time.
-The reference is /bench/bare (bench.urls), asked once per step by the same users: Django's
-middleware and routing with no work behind them, on the same server under the same load.
+person reading and typing would (BENCH_WIZARD_THINK seconds on average; 0 hammers).
+
+The target is on server time, as the issue asks: what the Server-Timing header of
+bench.timing says, from the first middleware to the response. The time the client saw
+over loopback is reported next to it; it also holds the load generator's own waits (twenty
+threads share one Python process with its GIL). The reference is /bench/bare (bench.urls),
+asked once per step by the same users: Django's middleware and routing with no work behind
+them, on the same server under the same load.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections import defaultdict
 from typing import Any
 
 from bench.stack import Stack, percentile, run_concurrently
+from bench.timing import server_milliseconds
 
 PASSWORD = "Bench-Portaal7!"  # noqa: S105 - a bench holder's, on a throwaway database
 STEPS = [
@@ -52,7 +57,7 @@ class Walker:
     def __init__(
         self,
         url: str,
-        times: dict[str, list[float]],
+        times: dict[str, list[tuple[float, float]]],
         lock: threading.Lock,
         think_seconds: float = 0.0,
     ) -> None:
@@ -68,20 +73,22 @@ class Walker:
         if self.think_seconds:
             # A person reads and types between pages: half to one and a half times the think time.
             time.sleep(self.think_seconds * random.uniform(0.5, 1.5))  # noqa: S311 - pacing, not security
-        started = time.perf_counter()
-        response = self.session.request(
-            method, self.url + path, timeout=30, allow_redirects=False, **kwargs
-        )
-        elapsed = time.perf_counter() - started
+        response = self._record(step, method, path, timeout=30, allow_redirects=False, **kwargs)
         if response.status_code >= 400:
             raise WalkFailed(f"{step}: HTTP {response.status_code}")
-        with self.lock:
-            self.times[step].append(elapsed)
         # The reference, under the same load at the same moment.
+        self._record(BARE, "GET", "/bench/bare", timeout=30)
+        return response
+
+    def _record(self, step: str, method: str, path: str, **kwargs: Any) -> Any:
         started = time.perf_counter()
-        self.session.get(self.url + "/bench/bare", timeout=30)
+        response = self.session.request(method, self.url + path, **kwargs)
+        client_seconds = time.perf_counter() - started
+        server = server_milliseconds(response.headers.get("Server-Timing"))
+        if server is None:
+            raise WalkFailed(f"{step}: no Server-Timing header (is bench.settings in use?)")
         with self.lock:
-            self.times[BARE].append(time.perf_counter() - started)
+            self.times[step].append((server / 1000, client_seconds))
         return response
 
     def post_step(self, step: str, html: str, wizard_step: str, fields: dict[str, str]) -> str:
@@ -167,7 +174,7 @@ def wizard_load(
         )
         for n in range(users * walks_per_user)
     ]
-    times: dict[str, list[float]] = defaultdict(list)
+    times: dict[str, list[tuple[float, float]]] = defaultdict(list)
     errors: list[str] = []
     lock = threading.Lock()
 
@@ -192,8 +199,9 @@ def wizard_load(
         "steps": {
             step: {
                 "count": len(times[step]),
-                "p50_ms": percentile(times[step], 0.50) * 1000,
-                "p95_ms": percentile(times[step], 0.95) * 1000,
+                "p50_ms": percentile([server for server, _ in times[step]], 0.50) * 1000,
+                "p95_ms": percentile([server for server, _ in times[step]], 0.95) * 1000,
+                "client_p95_ms": percentile([client for _, client in times[step]], 0.95) * 1000,
             }
             for step in [*STEPS, BARE]
         },
