@@ -9,6 +9,7 @@ and bench/results.md. Sizes come from the environment (defaults: the issue's siz
     BENCH_REISSUE=100000                    mass re-issuance, queued at once
     BENCH_WIZARD_USERS=20 BENCH_WIZARD_WALKS=5 BENCH_WIZARD_THINK=1.0   the wizard, steps 1-7
     BENCH_OCSP_REQUESTS=3000
+    BENCH_WEB_WORKERS=2 BENCH_WEB_THREADS=12 BENCH_STATUS_WAITERS=8   gunicorn's shape
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class BenchSettings:
             wizard_walks=env_int("BENCH_WIZARD_WALKS", 5),
             wizard_think_seconds=float(os.environ.get("BENCH_WIZARD_THINK", "1.0")),
             ocsp_requests=env_int("BENCH_OCSP_REQUESTS", 3000),
+            web_workers=env_int("BENCH_WEB_WORKERS", 2),
+            web_threads=env_int("BENCH_WEB_THREADS", 12),
         )
 
 
@@ -198,7 +201,7 @@ def main() -> int:
         "USER_DATA_RATE_LIMIT": "100000/m",
         # Every bench installer can long-poll at once (2 web processes, 8 each), with threads
         # to spare for submissions.
-        "API_STATUS_WAITERS": "8",
+        "API_STATUS_WAITERS": os.environ.get("BENCH_STATUS_WAITERS", "8"),
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(environment)
