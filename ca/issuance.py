@@ -34,7 +34,7 @@ from ca.models import (
     OrderStatus,
     sha256_hex,
 )
-from ca.signing import LintFailed, sign_certificate
+from ca.signing import LintFailed, linted_draft, sign_certificate, throwaway_key
 from enrollment.models import Enrollment, InstallProgress
 from enrollment.progress_events import announce
 
@@ -80,10 +80,8 @@ def issue_order(order_id: int) -> Outcome:
     # When orders queue up (a burst of installers, a mass re-issuance), one claim, one
     # transaction and one audit lock serve several of them.
     claimed = [order_id, *Order.objects.claim_pending(token, settings.CA_SIGNING_BATCH - 1)]
-    orders = sorted(
-        Order.objects.select_related("enrollment__holder__organisation").filter(pk__in=claimed),
-        key=lambda order: claimed.index(order.pk),
-    )
+    loaded = Order.objects.select_related("enrollment__holder__organisation").in_bulk(claimed)
+    orders = [loaded[pk] for pk in claimed if pk in loaded]
     # Waiting installers and step-7 pages wake up on each change (enrollment.progress_events).
     announce(*[(order.enrollment_id, InstallProgress.SIGNING) for order in orders])
     _test_delay()
@@ -122,8 +120,8 @@ def _issue_claimed(orders: list[Order], token: uuid.UUID) -> dict[int, Outcome]:
             outcomes[order.pk] = Outcome(OrderStatus.FAILED)
     if signer is not None and signed:
         records = [(order, _record(order, certificate, signer)) for order, certificate in signed]
-        for order, status in _store(records, token, signer.ca).items():
-            outcomes[order.pk] = Outcome(status)
+        for order_id, status in _store(records, token, signer.ca).items():
+            outcomes[order_id] = Outcome(status)
     announce(
         *[
             (order.enrollment_id, _PROGRESS[outcome.status])
@@ -176,7 +174,7 @@ def _sign(order: Order, signer: _Signer | None) -> x509.Certificate:
 
 def _store(
     records: list[tuple[Order, Certificate]], token: uuid.UUID, ca: CertificateAuthority
-) -> dict[Order, str]:
+) -> dict[int, str]:
     """Store the certificates of orders still claimed with ``token``; each order's status.
 
     An order whose enrollment got a certificate meanwhile (from another order) breaks the
@@ -188,13 +186,13 @@ def _store(
             return _store_records(records, token, ca)
     except IntegrityError:
         if len(records) > 1:
-            statuses: dict[Order, str] = {}
+            statuses: dict[int, str] = {}
             for record in records:
                 statuses.update(_store([record], token, ca))
             return statuses
-    order = records[0][0]
-    _record_failure(order.pk, token, IssuanceFailed("already_issued"))
-    return {order: OrderStatus.FAILED}
+    order_id = records[0][0].pk
+    _record_failure(order_id, token, IssuanceFailed("already_issued"))
+    return {order_id: OrderStatus.FAILED}
 
 
 def _record(order: Order, certificate: x509.Certificate, signer: _Signer) -> Certificate:
@@ -220,7 +218,7 @@ def _record(order: Order, certificate: x509.Certificate, signer: _Signer) -> Cer
 
 def _store_records(
     records: list[tuple[Order, Certificate]], token: uuid.UUID, ca: CertificateAuthority
-) -> dict[Order, str]:
+) -> dict[int, str]:
     # Still ours? A worker that lost its lease (it was paused or slow) must not store.
     # The rows stay locked until the commit.
     ours = set(
@@ -232,16 +230,16 @@ def _store_records(
         )
         .values_list("pk", flat=True)
     )
-    statuses: dict[Order, str] = {}
+    statuses: dict[int, str] = {}
     mine: list[tuple[Order, Certificate]] = []
     for order, issued in records:
         if order.pk in ours:
             mine.append((order, issued))
-            statuses[order] = OrderStatus.ISSUED
+            statuses[order.pk] = OrderStatus.ISSUED
         else:
             logger.info("order %s was taken over by another worker; not storing", order.pk)
             # The other worker reports the result; this task answers what it knows now.
-            statuses[order] = OrderStatus.PROCESSING
+            statuses[order.pk] = OrderStatus.PROCESSING
     if not mine:
         return statuses
     now = timezone.now()
@@ -329,14 +327,10 @@ def prepare_signing() -> None:
     The lint runs on a draft signed with this process's throwaway key; the CA key signs
     nothing here.
     """
-    from ca import lint
-    from ca.signing import throwaway_key
-
     signer = _current_signer()
     if signer is None:
         return
     spec = signer.ca.signing_key().spec
-    draft_key = throwaway_key(spec)
     builder = profiles.end_entity(
         "personal",
         profiles.Holder(
@@ -345,12 +339,11 @@ def prepare_signing() -> None:
             user_number="00000000000000",
             organisation="Warm-up",
         ),
-        draft_key.public_key(),
+        throwaway_key(spec).public_key(),
         signer.ca,
         timezone.now().replace(microsecond=0),
     )
-    draft = builder.sign(draft_key, spec.hash_algorithm())
-    lint.lint_certificate(draft.public_bytes(serialization.Encoding.DER))
+    linted_draft(builder, spec)
     logger.info("worker process %d is ready to sign for %s", os.getpid(), signer.ca.slug)
 
 

@@ -175,6 +175,17 @@ class OrderQuerySet(models.QuerySet["Order"]):
         return self.filter(status=OrderStatus.PROCESSING, claimed_at__lte=moment)
 
 
+def _claimed_by(token: uuid.UUID, now: datetime) -> dict[str, Any]:
+    """The columns that make an order a worker's: processing, with its token, one attempt more."""
+    return {
+        "status": OrderStatus.PROCESSING,
+        "claim_token": token,
+        "claimed_at": now,
+        "attempts": F("attempts") + 1,
+        "updated_at": now,
+    }
+
+
 class OrderManager(models.Manager["Order"]):
     def get_queryset(self) -> OrderQuerySet:
         return OrderQuerySet(self.model, using=self._db)
@@ -219,13 +230,7 @@ class OrderManager(models.Manager["Order"]):
         updated = (
             self.filter(claimable, pk=order_id)
             .filter(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
-            .update(
-                status=OrderStatus.PROCESSING,
-                claim_token=token,
-                claimed_at=now,
-                attempts=F("attempts") + 1,
-                updated_at=now,
-            )
+            .update(**_claimed_by(token, now))
         )
         return token if updated else None
 
@@ -247,13 +252,7 @@ class OrderManager(models.Manager["Order"]):
                 .values_list("pk", flat=True)[:limit]
             )
             if order_ids:
-                self.filter(pk__in=order_ids).update(
-                    status=OrderStatus.PROCESSING,
-                    claim_token=token,
-                    claimed_at=now,
-                    attempts=F("attempts") + 1,
-                    updated_at=now,
-                )
+                self.filter(pk__in=order_ids).update(**_claimed_by(token, now))
         return order_ids
 
     def fail(self, order_id: int, error_code: str, *, token: uuid.UUID | None = None) -> bool:

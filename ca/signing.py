@@ -46,20 +46,27 @@ def throwaway_key(spec: KeySpec) -> PrivateKey:
         return key
 
 
+def linted_draft(builder: x509.CertificateBuilder, spec: KeySpec) -> bytes:
+    """The certificate signed with the throwaway key of ``spec``'s type, in DER, once pkilint
+    found nothing in it; raises :class:`LintFailed` otherwise."""
+    from ca import lint  # pkilint takes ~0.5 s to import; only signing processes need it
+
+    draft = builder.sign(throwaway_key(spec), spec.hash_algorithm())
+    der_bytes = draft.public_bytes(serialization.Encoding.DER)
+    findings = lint.lint_certificate(der_bytes)
+    if findings:
+        raise LintFailed(findings)
+    return der_bytes
+
+
 def sign_certificate(
     builder: x509.CertificateBuilder, signer: SigningKey, issuer: x509.Certificate | None = None
 ) -> x509.Certificate:
     """Lint, then sign. ``issuer`` is None for a self-signed certificate."""
-    from ca import lint  # pkilint takes ~0.5 s to import; only signing processes need it
-
     spec = signer.spec
-    algorithm = spec.hash_algorithm()
-    draft = builder.sign(throwaway_key(spec), algorithm).public_bytes(serialization.Encoding.DER)
-    findings = lint.lint_certificate(draft)
-    if findings:
-        raise LintFailed(findings)
+    draft = linted_draft(builder, spec)
     tbs, _algorithm = der.signed_parts(draft)
-    signed = der.replace_signature(draft, signer.sign(tbs, algorithm))
+    signed = der.replace_signature(draft, signer.sign(tbs, spec.hash_algorithm()))
     certificate = x509.load_der_x509_certificate(signed)
     # A cheap last check (≈ 0.05 ms) that the key really belongs to the issuer certificate.
     if issuer is None:
