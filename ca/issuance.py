@@ -56,15 +56,19 @@ class SignerUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What ``sign_order`` did: ``status`` is the order's status, ``busy`` that another
-    worker holds an unexpired claim (the task retries after the lease)."""
+    """What ``sign_order`` did: ``status`` is the order's status; ``retry_after_lease`` that
+    the task should look again once the order's claim has run out."""
 
     status: str
-    busy: bool = False
+    retry_after_lease: bool = False
 
 
-def issue_order(order_id: int) -> Outcome:
-    """Sign order ``order_id`` and, in the same go, up to CA_SIGNING_BATCH - 1 pending others."""
+def issue_order(order_id: int, *, redelivered: bool = False) -> Outcome:
+    """Sign order ``order_id`` and, in the same go, up to CA_SIGNING_BATCH - 1 others waiting.
+
+    ``redelivered``: the broker hands out this task's message again, because the worker
+    that had it was lost (see ``Outcome``).
+    """
     # Under load most tasks find their order already signed in another task's batch: one
     # read answers them; the claim below is what decides between racing workers.
     known = Order.objects.filter(pk=order_id).values_list("status", "attempts").first()
@@ -75,11 +79,24 @@ def issue_order(order_id: int) -> Outcome:
     token = Order.objects.claim(order_id, settings.CA_ORDER_LEASE_SECONDS)
     if token is None:
         status, attempts = Order.objects.filter(pk=order_id).values_list("status", "attempts").get()
-        busy = status == OrderStatus.PROCESSING and attempts < settings.CA_ORDER_MAX_ATTEMPTS
-        return Outcome(status, busy=busy)
+        # Another claim holds the order. On a first delivery that is a live task that took
+        # it into its batch (or a duplicate of this task): it finishes the order, and if its
+        # worker dies, that task's redelivery or the sweep takes the claim over. A redelivered
+        # task's own earlier delivery may have died holding the claim: it looks again.
+        retry = (
+            redelivered
+            and status == OrderStatus.PROCESSING
+            and attempts < settings.CA_ORDER_MAX_ATTEMPTS
+        )
+        return Outcome(status, retry_after_lease=retry)
     # When orders queue up (a burst of installers, a mass re-issuance), one claim, one
     # transaction and one audit lock serve several of them.
-    claimed = [order_id, *Order.objects.claim_pending(token, settings.CA_SIGNING_BATCH - 1)]
+    claimed = [
+        order_id,
+        *Order.objects.claim_more(
+            token, settings.CA_SIGNING_BATCH - 1, settings.CA_ORDER_LEASE_SECONDS
+        ),
+    ]
     loaded = Order.objects.select_related("enrollment__holder__organisation").in_bulk(claimed)
     orders = [loaded[pk] for pk in claimed if pk in loaded]
     # Waiting installers and step-7 pages wake up on each change (enrollment.progress_events).
@@ -113,7 +130,7 @@ def _issue_claimed(orders: list[Order], token: uuid.UUID) -> dict[int, Outcome]:
             # worker. Each claim counts as an attempt; an order whose key never comes back
             # is failed ("stuck") by the sweep after CA_ORDER_MAX_ATTEMPTS.
             for waiting in orders[position:]:
-                outcomes[waiting.pk] = Outcome(OrderStatus.PROCESSING, busy=True)
+                outcomes[waiting.pk] = Outcome(OrderStatus.PROCESSING, retry_after_lease=True)
             break
         except IssuanceFailed as failure:
             _record_failure(order.pk, token, failure)

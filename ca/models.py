@@ -175,6 +175,15 @@ class OrderQuerySet(models.QuerySet["Order"]):
         return self.filter(status=OrderStatus.PROCESSING, claimed_at__lte=moment)
 
 
+def _claimable(now: datetime, lease_seconds: int) -> Q:
+    """Orders a worker may claim: pending, or processing under a claim whose lease ran out;
+    in both cases with attempts left."""
+    return (
+        Q(status=OrderStatus.PENDING)
+        | Q(status=OrderStatus.PROCESSING, claimed_at__lte=now - timedelta(seconds=lease_seconds))
+    ) & Q(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+
+
 def _claimed_by(token: uuid.UUID, now: datetime) -> dict[str, Any]:
     """The columns that make an order a worker's: processing, with its token, one attempt more."""
     return {
@@ -224,22 +233,19 @@ class OrderManager(models.Manager["Order"]):
         """
         now = timezone.now()
         token = uuid.uuid4()
-        claimable = Q(status=OrderStatus.PENDING) | Q(
-            status=OrderStatus.PROCESSING, claimed_at__lte=now - timedelta(seconds=lease_seconds)
-        )
-        updated = (
-            self.filter(claimable, pk=order_id)
-            .filter(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
-            .update(**_claimed_by(token, now))
+        updated = self.filter(_claimable(now, lease_seconds), pk=order_id).update(
+            **_claimed_by(token, now)
         )
         return token if updated else None
 
-    def claim_pending(self, token: uuid.UUID, limit: int) -> list[int]:
-        """Add up to ``limit`` of the oldest pending orders to a worker's claim ``token``.
+    def claim_more(self, token: uuid.UUID, limit: int, lease_seconds: int) -> list[int]:
+        """Add up to ``limit`` more orders to a worker's claim ``token``, oldest first.
 
-        Rows another worker is claiming at this moment are skipped, not waited for. Each
-        of these orders still has its own task queued; it finds the order taken and, once
-        the order is issued, does nothing.
+        Pending orders, and orders whose claim ran out: a worker that died in the middle of
+        a batch left its orders claimed, and the retry of its own order takes them over
+        along with it. Rows another worker is claiming at this moment are skipped, not
+        waited for. Each of these orders still has its own task queued; it finds the order
+        taken and, once the order is issued, does nothing.
         """
         if limit <= 0:
             return []
@@ -247,7 +253,7 @@ class OrderManager(models.Manager["Order"]):
         with transaction.atomic():
             order_ids = list(
                 self.select_for_update(skip_locked=True)
-                .filter(status=OrderStatus.PENDING, attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+                .filter(_claimable(now, lease_seconds))
                 .order_by("created_at", "pk")
                 .values_list("pk", flat=True)[:limit]
             )

@@ -40,9 +40,10 @@ def sign_order(self: Task, order_id: int) -> str:
     """Sign order ``order_id``; a redelivered or duplicate message is harmless."""
     from ca.issuance import issue_order
 
-    outcome = issue_order(int(order_id))
-    if outcome.busy and not self.request.is_eager:
-        # Another worker holds the claim, or a worker that died held it: look again when
+    delivery = self.request.delivery_info or {}
+    outcome = issue_order(int(order_id), redelivered=bool(delivery.get("redelivered")))
+    if outcome.retry_after_lease and not self.request.is_eager:
+        # The key was unusable, or a worker that died may hold the claim: look again when
         # the lease has run out; the claim then succeeds unless the other worker finished.
         # (Not when run eagerly, under make run or in tests: Celery would retry at once and
         # for ever; the sweep finds the order there.)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from ca import lint
 from ca.authority import init_hierarchy
-from ca.issuance import issue_order
+from ca.issuance import Outcome, issue_order
 from ca.models import (
     AuditEntry,
     Certificate,
@@ -254,7 +254,10 @@ def test_of_two_claims_only_one_wins(
     first = Order.objects.claim(order.pk, lease_seconds=60)
     second = Order.objects.claim(order.pk, lease_seconds=60)
     assert first is not None and second is None
-    assert issue_order(order.pk).busy
+    # A first delivery leaves the order to the live claim that holds it (another task's
+    # batch); a redelivered task may be the one whose worker died: it looks again later.
+    assert issue_order(order.pk) == Outcome(OrderStatus.PROCESSING, retry_after_lease=False)
+    assert issue_order(order.pk, redelivered=True).retry_after_lease
 
 
 def test_a_dead_workers_claim_is_taken_over_after_the_lease(
@@ -432,7 +435,7 @@ def test_an_unusable_key_leaves_the_order_for_a_retry_instead_of_failing_it(
 
     with monkeypatch.context() as hsm_away:
         hsm_away.setattr(CertificateAuthority, "signing_key", unusable)
-        assert issue_order(order.pk).busy  # the task retries after the lease
+        assert issue_order(order.pk).retry_after_lease
     order.refresh_from_db()
     assert (order.status, order.error_code) == (OrderStatus.PROCESSING, "")
     Order.objects.filter(pk=order.pk).update(claimed_at=timezone.now() - timedelta(seconds=61))
@@ -515,6 +518,26 @@ class TestSigningInBatches:
         assert Certificate.objects.filter(enrollment=taken.enrollment).count() == 1
         assert Order.objects.filter(status=OrderStatus.ISSUED).count() == 4
         assert Certificate.objects.count() == 5
+
+    def test_the_orders_of_a_batch_whose_worker_died_are_taken_over_with_its_own(
+        self, pending: list[Order], settings: Any
+    ) -> None:
+        settings.CA_SIGNING_BATCH = 3
+        token = Order.objects.claim(pending[0].pk, lease_seconds=60)
+        assert token is not None
+        assert Order.objects.claim_more(token, 2, lease_seconds=60) == [o.pk for o in pending[1:3]]
+        # Then that worker died. Its other orders' tasks leave them to the claim...
+        assert not issue_order(pending[1].pk).retry_after_lease
+        assert Order.objects.filter(status=OrderStatus.PROCESSING).count() == 3
+        # ...until the lease has run out: the retry of the first order takes all three.
+        Order.objects.filter(claim_token=token).update(
+            claimed_at=timezone.now() - timedelta(seconds=61)
+        )
+        settings.CA_ORDER_LEASE_SECONDS = 60
+        assert issue_order(pending[0].pk, redelivered=True).status == OrderStatus.ISSUED
+        issued = Order.objects.filter(status=OrderStatus.ISSUED)
+        assert set(issued.values_list("pk", flat=True)) == {o.pk for o in pending[:3]}
+        assert Certificate.objects.count() == 3
 
 
 def test_preparing_a_worker_builds_the_linter_and_signs_nothing_with_the_ca_key(
