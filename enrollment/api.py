@@ -24,7 +24,7 @@ from django_ratelimit.core import is_ratelimited
 from ca.csr_policy import MAX_CSR_BYTES, CsrRejected, check_csr
 from ca.models import Certificate, Order
 from enrollment import progress_events
-from enrollment.models import Enrollment, InstallCode, InstallProgress
+from enrollment.models import Enrollment, Installation, InstallCode, InstallProgress
 from enrollment.openapi import ERROR_MESSAGES, STATUSES, openapi_document
 from portal.client_address import client_address, ratelimit_key
 from portal.client_certificate import verification_state, verified_certificate
@@ -114,23 +114,14 @@ def _spki(public_key: Any) -> bytes:
 NO_CERTIFICATE_YET = {InstallProgress.WAITING, InstallProgress.RECEIVED, InstallProgress.SIGNING}
 
 
-def _status_payload(
-    enrollment: Enrollment, progress: tuple[str, str] | None = None
-) -> dict[str, Any]:
-    """The status document; ``progress`` when the caller has just read it."""
-    status, error_code = progress or enrollment.progress()
+def _status_payload(enrollment: Enrollment, installation: Installation) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "status": status,
+        "status": installation.progress,
         "certificate_name": enrollment.certificate_name,
-        "error_code": error_code or None,
+        "error_code": installation.error_code or None,
     }
-    if status in NO_CERTIFICATE_YET:
-        return data
-    fingerprints = Certificate.objects.filter(enrollment=enrollment).values_list(
-        "sha1_hex", "serial_hex"
-    )[:1]
-    if fingerprints:
-        data.update(sha1=fingerprints[0][0], serial=fingerprints[0][1])
+    if installation.progress not in NO_CERTIFICATE_YET and installation.sha1 is not None:
+        data.update(sha1=installation.sha1, serial=installation.serial)
     return data
 
 
@@ -163,7 +154,9 @@ def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
             return error("order_in_progress", 409)
         return _replay(request, enrollment, live, csr.public_key)
     # What was just committed; the installer's next status request sees what follows.
-    return answer(request, _status_payload(enrollment, (InstallProgress.RECEIVED, "")), status=202)
+    return answer(
+        request, _status_payload(enrollment, Installation(InstallProgress.RECEIVED)), status=202
+    )
 
 
 def _replay(
@@ -175,7 +168,9 @@ def _replay(
         issued = live.status == "issued"
         return error("already_issued" if issued else "order_in_progress", 409)
     return answer(
-        request, _status_payload(enrollment), status=200 if live.status == "issued" else 202
+        request,
+        _status_payload(enrollment, enrollment.installation()),
+        status=200 if live.status == "issued" else 202,
     )
 
 
@@ -195,15 +190,13 @@ def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
         return error("invalid_since", 400)
     waiting_on = {since} if since else {InstallProgress.RECEIVED, InstallProgress.SIGNING}
 
-    # The last read of a long poll is what it answers with; without a wait, none was made.
-    latest: tuple[str, str] | None = None
+    # The last read of the wait (at least one is made) is what the answer says.
+    latest = Installation(InstallProgress.WAITING)
 
     def changed() -> bool:
         nonlocal latest
-        if latest is not None:  # the first check follows the install code's lookup at once
-            enrollment.refresh_from_db(fields=["status", "expires_at"])
-        latest = enrollment.progress()
-        return latest[0] not in waiting_on
+        latest = enrollment.installation()
+        return latest.progress not in waiting_on
 
     progress_events.wait_for_change(enrollment.pk, changed, int(raw_wait), waiting_on=waiting_on)
     return answer(request, _status_payload(enrollment, latest))

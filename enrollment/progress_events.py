@@ -148,11 +148,14 @@ def wait_for_change(
 ) -> None:
     """Return when ``changed()`` is true or after ``seconds``, whichever comes first.
 
-    ``changed`` is asked after the waiter is registered (so no announcement falls between
-    the two), on every announcement of a progress not in ``waiting_on``, and every second.
+    ``changed`` is asked at least once, so the caller can answer with what it last read:
+    at once when there is nothing to wait for or no waiting slot is free; otherwise after
+    the waiter is registered (so no announcement falls between the two), on every
+    announcement of a progress not in ``waiting_on``, and every second.
     """
     waiters = settings.API_STATUS_WAITERS
     if seconds <= 0 or waiters <= 0 or not _slots(waiters).acquire(blocking=False):
+        changed()
         return
     deadline = time.monotonic() + seconds
     listener = _listener()
