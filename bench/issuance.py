@@ -45,6 +45,19 @@ def reference(csrs: list[bytes]) -> dict[str, float]:
     return {"certificates": len(csrs), "seconds": elapsed, "per_second": len(csrs) / elapsed}
 
 
+def mean_reference(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """The reference measured before and after the pipeline, as one rate (total work / time)."""
+    certificates = before["certificates"] + after["certificates"]
+    seconds = before["seconds"] + after["seconds"]
+    return {
+        "certificates": certificates,
+        "seconds": seconds,
+        "per_second": certificates / seconds,
+        "before_per_second": before["per_second"],
+        "after_per_second": after["per_second"],
+    }
+
+
 class _Installer:
     """What an installer says over HTTP, on one keep-alive connection.
 
