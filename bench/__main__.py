@@ -65,9 +65,12 @@ class BenchSettings:
         )
 
 
+def _verdict(met: bool | None) -> str:
+    return "" if met is None else (" ✅" if met else " ❌")
+
+
 def _row(measure: str, value: str, target: str = "", met: bool | None = None) -> str:
-    verdict = "" if met is None else (" ✅" if met else " ❌")
-    return f"| {measure} | {value}{verdict} | {target} |"
+    return f"| {measure} | {value}{_verdict(met)} | {target} |"
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -141,8 +144,7 @@ def markdown(results: dict[str, Any]) -> str:
         bare = step.startswith("bare")
         met = None if bare else numbers["p95_ms"] <= 50
         lines.append(
-            f"| {step} | {numbers['p50_ms']:.1f} ms | {numbers['p95_ms']:.1f} ms"
-            f"{'' if met is None else (' ✅' if met else ' ❌')} | "
+            f"| {step} | {numbers['p50_ms']:.1f} ms | {numbers['p95_ms']:.1f} ms{_verdict(met)} | "
             f"{numbers['client_p95_ms']:.1f} ms | {'' if bare else 'p95 ≤ 50 ms'} |"
         )
     errors = burst["errors"] + offered["errors"] + wizard["errors"]

@@ -174,14 +174,13 @@ class OrderQuerySet(models.QuerySet["Order"]):
     def lease_expired(self, moment: datetime) -> OrderQuerySet:
         return self.filter(status=OrderStatus.PROCESSING, claimed_at__lte=moment)
 
-
-def _claimable(now: datetime, lease_seconds: int) -> Q:
-    """Orders a worker may claim: pending, or processing under a claim whose lease ran out;
-    in both cases with attempts left."""
-    return (
-        Q(status=OrderStatus.PENDING)
-        | Q(status=OrderStatus.PROCESSING, claimed_at__lte=now - timedelta(seconds=lease_seconds))
-    ) & Q(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+    def claimable(self, now: datetime, lease_seconds: int) -> OrderQuerySet:
+        """Orders a worker may claim: pending, or processing under a claim whose lease ran
+        out; in both cases with attempts left."""
+        lease_expired = self.lease_expired(now - timedelta(seconds=lease_seconds))
+        return (self.filter(status=OrderStatus.PENDING) | lease_expired).filter(
+            attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS
+        )
 
 
 def _claimed_by(token: uuid.UUID, now: datetime) -> dict[str, Any]:
@@ -233,8 +232,11 @@ class OrderManager(models.Manager["Order"]):
         """
         now = timezone.now()
         token = uuid.uuid4()
-        updated = self.filter(_claimable(now, lease_seconds), pk=order_id).update(
-            **_claimed_by(token, now)
+        updated = (
+            self.get_queryset()
+            .claimable(now, lease_seconds)
+            .filter(pk=order_id)
+            .update(**_claimed_by(token, now))
         )
         return token if updated else None
 
@@ -252,8 +254,9 @@ class OrderManager(models.Manager["Order"]):
         now = timezone.now()
         with transaction.atomic():
             order_ids = list(
-                self.select_for_update(skip_locked=True)
-                .filter(_claimable(now, lease_seconds))
+                self.get_queryset()
+                .claimable(now, lease_seconds)
+                .select_for_update(skip_locked=True)
                 .order_by("created_at", "pk")
                 .values_list("pk", flat=True)[:limit]
             )

@@ -675,20 +675,12 @@ class Enrollment(models.Model):
             raise Enrollment.DoesNotExist(self.pk)
         status, expired, order_status, error_code, sha1, serial = row
         if status == EnrollmentStatus.INSTALLED:
-            progress = InstallProgress.INSTALLED
-        elif status == EnrollmentStatus.EXPIRED or expired:
-            progress = InstallProgress.EXPIRED
-        elif order_status is None:
-            progress = InstallProgress.WAITING
-        else:
-            progress = _ORDER_PROGRESS[order_status]
-        if progress in (
-            InstallProgress.INSTALLED,
-            InstallProgress.EXPIRED,
-            InstallProgress.WAITING,
-        ):
-            error_code = ""
-        return Installation(progress, error_code or "", sha1, serial)
+            return Installation(InstallProgress.INSTALLED, sha1=sha1, serial=serial)
+        if status == EnrollmentStatus.EXPIRED or expired:
+            return Installation(InstallProgress.EXPIRED, sha1=sha1, serial=serial)
+        if order_status is None:
+            return Installation(InstallProgress.WAITING)
+        return Installation(_ORDER_PROGRESS[order_status], error_code or "", sha1, serial)
 
     @property
     def is_open(self) -> bool:

@@ -90,10 +90,11 @@ class _Listener:
             enrollment_id = int(channel.decode().removeprefix(CHANNEL_PREFIX))
         except ValueError:
             return
+        news = progress.decode(errors="replace")
         with self._lock:
             waiters = list(self._waiters.get(enrollment_id, ()))
         for waiter in waiters:
-            if progress.decode(errors="replace") not in waiter.waiting_on:
+            if news not in waiter.waiting_on:
                 waiter.woken.set()
 
     def _listen(self) -> None:
