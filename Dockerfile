@@ -14,6 +14,17 @@ COPY ca ca
 # The pinned dependencies from pyproject.toml; the project itself runs from /app in the
 # final image (manage.py, templates, locale, static sit beside the packages there).
 RUN pip install . && pip uninstall --yes certificaatportaal
+# Argon2's C core (every PIN and password check) built for x86-64-v3 (AVX2: every x86 server
+# CPU since about 2015) instead of PyPI's portable wheel: about half the time per hash.
+# `--build-arg ARGON2_CFLAGS=` keeps the wheel for older CPUs; the entrypoint refuses to start
+# on a CPU the build does not fit.
+ARG ARGON2_CFLAGS="-O3 -march=x86-64-v3"
+RUN if [ -n "$ARGON2_CFLAGS" ] && [ "$(uname -m)" = x86_64 ]; then \
+        apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+        && bindings="argon2-cffi-bindings==$(python -c 'from importlib.metadata import version; print(version("argon2-cffi-bindings"))')" \
+        && CFLAGS="$ARGON2_CFLAGS" pip install --force-reinstall --no-deps \
+            --no-binary argon2-cffi-bindings "$bindings"; \
+    fi
 
 # --- runtime: only what the processes need ---------------------------------------------
 FROM python:3.11-slim

@@ -156,6 +156,19 @@ class Walker:
             raise WalkFailed(f"{step}: the next step did not come ({'; '.join(errors)[:200]})")
 
 
+def argon2_milliseconds(samples: int = 20) -> float:
+    """One PIN check's hash alone, no load: the floor under the two steps that hash."""
+    from django.contrib.auth.hashers import check_password, make_password
+
+    encoded = make_password(PASSWORD)
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        check_password(PASSWORD, encoded)
+        times.append(time.perf_counter() - started)
+    return percentile(times, 0.50) * 1000
+
+
 def wizard_load(
     stack: Stack, users: int, walks_per_user: int, think_seconds: float
 ) -> dict[str, Any]:
@@ -195,6 +208,7 @@ def wizard_load(
         "walks": users * walks_per_user,
         "seconds": seconds,
         "errors": len(errors),
+        "argon2_ms": argon2_milliseconds(),
         "first_errors": errors[:5],
         "steps": {
             step: {

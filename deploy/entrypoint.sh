@@ -49,11 +49,21 @@ trust() {
     done
 }
 
+# One Argon2 hash before serving: an image whose Argon2 was built for a newer CPU than this
+# host's (Dockerfile, ARGON2_CFLAGS) stops here and says so, not at a user's first PIN.
+argon2_runs() {
+    if ! python -c "import argon2; argon2.PasswordHasher().hash('start')" 2>/dev/null; then
+        echo "Argon2 does not run on this CPU: rebuild the image with --build-arg ARGON2_CFLAGS=" >&2
+        exit 1
+    fi
+}
+
 role="${1:-web}"
 [ "$#" -gt 0 ] && shift
 
 case "$role" in
     web)
+        argon2_runs
         exec gunicorn portal.wsgi \
             --bind "0.0.0.0:${PORT:-8000}" \
             --workers "${GUNICORN_WORKERS:-3}" \
@@ -80,6 +90,7 @@ case "$role" in
             "$@"
         ;;
     init)
+        argon2_runs
         init
         ;;
     *)
