@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -46,3 +47,19 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _Client
+
+    def count(self, key: str) -> int:
+        """Add one to a counter that never expires, created at 1: one INCR, where ``add``
+        and then ``incr`` take two round trips and a script."""
+        key = self.make_and_validate_key(key)
+        client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+        return int(client.incr(key))
+
+
+def count(key: str) -> None:
+    """Add one to a counter of the default cache that never expires."""
+    shared = caches["default"]
+    if isinstance(shared, RedisCache):
+        shared.count(key)
+    elif not shared.add(key, 1, timeout=None):
+        shared.incr(key)

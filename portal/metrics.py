@@ -24,13 +24,13 @@ from prometheus_client.registry import Collector
 
 from ca.models import Certificate, CertificateAuthority, Order
 from enrollment.models import ActivationCode, Holder
+from portal import cache as shared_cache
 from portal.client_address import client_address
 
 FUNNEL_STEPS = ["gebruikersgegevens", "e-mailadres", "certificaatnaam", "wachtwoord", "voorwaarden"]
 FUNNEL_EVENTS = ["entered", "completed"]
 KINDS = ["personal", "system"]
 ISSUANCE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
-FUNNEL_TIMEOUT = None  # counters never expire
 
 
 def _funnel_key(kind: str, step: str, event: str) -> str:
@@ -39,10 +39,8 @@ def _funnel_key(kind: str, step: str, event: str) -> str:
 
 def count_funnel(kind: str, step: str, event: str) -> None:
     """Count a visitor entering or completing a wizard step (shared cache: all processes)."""
-    key = _funnel_key(kind, step, event)
     try:
-        if not cache.add(key, 1, timeout=FUNNEL_TIMEOUT):
-            cache.incr(key)
+        shared_cache.count(_funnel_key(kind, step, event))
     except Exception:  # metrics must never break the wizard
         return
 

@@ -53,3 +53,12 @@ def test_cache_operations_reuse_one_redis_client(
     cache.add("b", 1)
     assert cache.incr("b") == 2
     assert made == []
+
+
+def test_count_creates_a_counter_at_one_that_never_expires_and_counts_up(
+    cache: RedisCache, redis_url: str
+) -> None:
+    assert cache.count("funnel") == 1
+    assert cache.count("funnel") == 2
+    assert cache.get("funnel") == 2
+    assert redis.Redis.from_url(redis_url).ttl(cache.make_key("funnel")) == -1
