@@ -163,7 +163,9 @@ class UserDataForm(WizardStepForm):
 
     def _revalidate(self, user_number: str) -> None:
         assert self.verified is not None
-        holder = Holder.objects.filter(pk=self.verified.holder_id).first()
+        holder = self.holder  # as the wizard read it in this request
+        if holder is None or holder.pk != self.verified.holder_id:
+            holder = Holder.objects.filter(pk=self.verified.holder_id).first()
         if (
             holder is None
             or holder.user_number != user_number

@@ -127,7 +127,7 @@ class EnrollmentWizard(SessionWizardView):
                 # Another user number: nothing typed for the previous holder carries over.
                 self.storage.extra_data.pop("password_hash", None)
             self.storage.extra_data["verified"] = form.verified_holder().__dict__
-            self.__dict__.pop("_holder", None)
+            self._holder = form.verdict.holder
         elif isinstance(form, PasswordForm) and "password" in form.cleaned_data:
             # Hashed the moment it is valid; the clear text goes no further than this request.
             self.storage.extra_data["password_hash"] = make_password(form.cleaned_data["password"])
@@ -139,7 +139,9 @@ class EnrollmentWizard(SessionWizardView):
         step = step or self.steps.current
         revalidating = getattr(self, "_revalidating", False)
         if step == USER_DATA:
-            return {"kind": self.kind, "verified": self.verified if revalidating else None}
+            if not revalidating:
+                return {"kind": self.kind}
+            return {"kind": self.kind, "verified": self.verified, "holder": self.holder}
         if step == PASSWORD:
             return {
                 "holder": self.holder,
@@ -149,7 +151,9 @@ class EnrollmentWizard(SessionWizardView):
 
     def get_form_initial(self, step: str) -> dict[str, Any]:
         if step == CERTIFICATE_NAME and self.holder is not None:
-            return {"certificate_name": suggest_certificate_name(self.holder, timezone.localdate())}
+            # A callable: asked only when the step is shown, not when a posted name is checked.
+            holder, today = self.holder, timezone.localdate()
+            return {"certificate_name": lambda: suggest_certificate_name(holder, today)}
         return {}
 
     def get_form(self, step: str | None = None, data: Any = None, files: Any = None) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,7 +11,9 @@ from captcha.models import CaptchaStore
 from django.contrib.auth.hashers import check_password
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from enrollment.models import ActivationCode, Enrollment, Holder, HolderStatus
 from tests.enrollment.factories import issue_holder, make_policy
@@ -103,6 +106,43 @@ class TestHappyPath:
         assert "Stap 6 van 7" in response.content.decode()
         assert walker.consent().status_code == 302
         assert Enrollment.objects.get().password_hash == ""
+
+    def test_each_step_reads_the_holder_once_and_suggests_a_name_only_when_showing_it(
+        self, walker: WizardWalker, holder_and_pin: tuple[Holder, str]
+    ) -> None:
+        holder, pin = holder_and_pin
+        steps: dict[str, Callable[[], Any]] = {
+            "gebruikersgegevens": lambda: walker.user_data(holder.user_number, pin),
+            "e-mailadres": walker.email,
+            "certificaatnaam": lambda: walker.certificate_name("PC-1"),
+            "wachtwoord": walker.password,
+            "voorwaarden": walker.consent,
+        }
+        reads = {}
+        for step, post in steps.items():
+            with CaptureQueriesContext(connection) as queries:
+                post()
+            sql = [query["sql"] for query in queries.captured_queries]
+            reads[step] = (
+                sum('FROM "enrollment_holder"' in statement for statement in sql),
+                sum(
+                    statement.startswith("SELECT")
+                    and 'FROM "enrollment_enrollment"' in statement
+                    and "certificate_name" in statement.partition("WHERE")[2]
+                    for statement in sql
+                ),
+            )
+        # Holder reads, name look-ups. The name step's own check is one look-up; the
+        # suggestion is looked up when the name step is shown (after the e-mail step), and
+        # the last step reads the holder again under a lock and checks the name again in the
+        # same transaction as it records the enrollment.
+        assert reads == {
+            "gebruikersgegevens": (1, 0),
+            "e-mailadres": (1, 1),
+            "certificaatnaam": (1, 1),
+            "wachtwoord": (1, 0),
+            "voorwaarden": (2, 2),
+        }
 
     def test_every_step_says_which_of_7_it_is(
         self, walker: WizardWalker, holder_and_pin: tuple[Holder, str]
@@ -426,7 +466,7 @@ class TestFieldRules:
     ) -> None:
         self._to_email_step(walker, holder_and_pin)
         form = walker.email().context["form"]
-        suggestion = form.initial["certificate_name"]
+        suggestion = form["certificate_name"].value()
         assert 1 <= len(suggestion) <= 7
 
     def test_certificate_name_is_unique_among_the_holders_certificates(
@@ -438,7 +478,7 @@ class TestFieldRules:
         walker = WizardWalker(Client())
         walker.start()
         walker.user_data(holder.user_number, second_pin)
-        suggestion = walker.email().context["form"].initial["certificate_name"]
+        suggestion = walker.email().context["form"]["certificate_name"].value()
         response = walker.certificate_name("PC-1")
         assert "U heeft al een certificaat met de naam" in response.content.decode()
         assert suggestion.lower() != "pc-1"
