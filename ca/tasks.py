@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ca.models import CertificateAuthority, Order, OrderStatus
+from portal.heap import freeze_startup_objects
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ def _prepare_signing(**kwargs: object) -> None:
         prepare_signing()
     except Exception:  # no CA yet, or the key is away: the first order will say so
         logger.warning("could not prepare signing at worker start", exc_info=True)
+    freeze_startup_objects()
 
 
 @signals.worker_init.connect
@@ -31,6 +33,8 @@ def _prepare_each_worker_process(**kwargs: object) -> None:
     # at worker_init, which first drops the database connection a process inherited from
     # its parent: a forked process must not talk on its parent's socket.
     signals.worker_process_init.connect(_prepare_signing, weak=False)
+    # The pool's processes are forked from this one and inherit what is frozen here.
+    freeze_startup_objects()
 
 
 @shared_task(

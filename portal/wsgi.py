@@ -10,3 +10,7 @@ application = get_wsgi_application()
 from portal.queue import app_with_tasks  # noqa: E402
 
 app_with_tasks()
+
+from portal.heap import freeze_startup_objects  # noqa: E402
+
+freeze_startup_objects()
