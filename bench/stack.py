@@ -32,6 +32,30 @@ def run_concurrently(work: Callable[[int], None], count: int) -> float:
     return time.perf_counter() - started
 
 
+class HostSteal:
+    """The share of the machine's CPU time the hypervisor gave to other guests (the steal
+    column of /proc/stat) since this was made: on a shared host a phase can lose a third of
+    its CPU, which no change to the portal explains. NaN where /proc/stat is missing."""
+
+    def __init__(self) -> None:
+        self._start = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int]:
+        try:
+            first_line = Path("/proc/stat").read_text().split("\n", 1)[0]
+        except OSError:
+            return 0, 0
+        # cpu user nice system idle iowait irq softirq steal ...
+        ticks = [int(value) for value in first_line.split()[1:9]]
+        return ticks[7], sum(ticks)
+
+    def fraction(self) -> float:
+        steal, total = self._read()
+        elapsed = total - self._start[1]
+        return (steal - self._start[0]) / elapsed if elapsed > 0 else float("nan")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
