@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import queue
 import threading
 import time
 from typing import Any
 
-from bench.stack import Stack, percentile, run_concurrently
+from bench.stack import Client, Stack, percentile, run_concurrently
 
 
 def reference(csrs: list[bytes]) -> dict[str, float]:
@@ -59,47 +58,27 @@ def mean_reference(before: dict[str, float], after: dict[str, float]) -> dict[st
 
 
 class _Installer:
-    """What an installer says over HTTP, on one keep-alive connection.
-
-    http.client rather than requests: as lean as the curl the real installers use, since
-    the load generator shares the two cores with the pipeline it measures.
-    """
+    """What an installer says over HTTP, on one keep-alive connection (as lean as the curl
+    the real installers use)."""
 
     def __init__(self, port: int) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def call(
-        self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
-    ) -> tuple[int, bytes]:
-        try:
-            return self._exchange(method, path, headers, body)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            # The server closed the idle keep-alive connection: once more on a new one.
-            self.connection.close()
-            return self._exchange(method, path, headers, body)
-
-    def _exchange(
-        self, method: str, path: str, headers: dict[str, str], body: bytes | None
-    ) -> tuple[int, bytes]:
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        return response.status, response.read()
+        self.client = Client(port)
 
     def issue(self, csr: bytes, code: str) -> float | str:
         """Submit, then long-poll the status; seconds from accepted to issued, or an error."""
         headers = {"Authorization": f"Bearer {code}"}
-        status, _body = self.call(
+        submitted = self.client.request(
             "POST", "/api/v1/csr", {**headers, "Content-Type": "application/pkcs10"}, csr
         )
-        if status != 202:
-            return f"submit {status}"
+        if submitted.status != 202:
+            return f"submit {submitted.status}"
         accepted = time.perf_counter()
         while time.perf_counter() - accepted < 120:
             asked = time.perf_counter()
-            status, body = self.call("GET", "/api/v1/status?wait=10", headers)
-            if status != 200:
-                return f"status {status}"
-            progress = json.loads(body)["status"]
+            reply = self.client.request("GET", "/api/v1/status?wait=10", headers)
+            if reply.status != 200:
+                return f"status {reply.status}"
+            progress = json.loads(reply.body)["status"]
             if progress == "issued":
                 return time.perf_counter() - accepted
             if progress == "failed":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
 import threading
 import time
 
-from bench.stack import Stack, percentile, run_concurrently
+from bench.stack import Client, Stack, percentile, run_concurrently
 
 
 def crl_and_ocsp(stack: Stack, ocsp_requests: int) -> dict[str, float]:
@@ -41,20 +40,17 @@ def crl_and_ocsp(stack: Stack, ocsp_requests: int) -> dict[str, float]:
     clients = 4
 
     def client(_index: int) -> None:
-        # http.client rather than requests: a relying party's OCSP client is lean, and the
-        # load generator shares the two cores with the server it measures.
-        connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+        # A relying party's OCSP client is lean (see bench.stack.Client).
+        relying_party = Client(stack.port)
         headers = {"Content-Type": "application/ocsp-request"}
         for _ in range(count // clients):
             sent = time.perf_counter()
-            connection.request("POST", "/ocsp", body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"OCSP answered HTTP {response.status}")
+            reply = relying_party.request("POST", "/ocsp", headers, body)
+            if reply.status != 200:
+                raise RuntimeError(f"OCSP answered HTTP {reply.status}")
             with lock:
                 latencies.append(time.perf_counter() - sent)
-        connection.close()
+        relying_party.connection.close()
 
     elapsed = run_concurrently(client, clients)
     return {

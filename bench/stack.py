@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -11,7 +12,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +34,64 @@ def run_concurrently(work: Callable[[int], None], count: int) -> float:
     for thread in threads:
         thread.join()
     return time.perf_counter() - started
+
+
+class Reply(NamedTuple):
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+class Client:
+    """One keep-alive HTTP connection and its cookies, on http.client.
+
+    Not requests: the load generator shares the two cores with the server it measures, and
+    requests spends several times http.client's CPU on each request. Redirects are not
+    followed; the callers look at them.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Reply:
+        headers = dict(headers or {})
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        try:
+            reply = self._exchange(method, path, headers, body)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the idle keep-alive connection: once more on a new one.
+            self.connection.close()
+            reply = self._exchange(method, path, headers, body)
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel["max-age"] == "0":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return reply
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> Reply:
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        return Reply(response.status, response.headers, response.read())
 
 
 class HostSteal:

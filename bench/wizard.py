@@ -1,8 +1,9 @@
 """The wizard under load: concurrent users walking steps 1-7 as a browser would.
 
-Each user is a thread with its own cookie jar that loads every page, the captcha image and
-the installer, and posts every form with its CSRF token, pausing between requests as a
-person reading and typing would (BENCH_WIZARD_THINK seconds on average; 0 hammers).
+Each user is a thread with its own connection and cookies (bench.stack.Client) that loads
+every page, the captcha image and the installer, and posts every form with its CSRF token,
+pausing between requests as a person reading and typing would (BENCH_WIZARD_THINK seconds
+on average; 0 hammers).
 
 The target is on server time, as the issue asks: what the Server-Timing header of
 bench.timing says, from the first middleware to the response. The time the client saw
@@ -21,7 +22,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from bench.stack import Stack, percentile, run_concurrently
+from bench.stack import Client, Reply, Stack, percentile, run_concurrently
 from bench.timing import server_milliseconds
 
 PASSWORD = "Bench-Portaal7!"  # noqa: S105 - a bench holder's, on a throwaway database
@@ -56,51 +57,50 @@ def _hidden(html: str, name: str) -> str:
 class Walker:
     def __init__(
         self,
-        url: str,
+        port: int,
         times: dict[str, list[tuple[float, float]]],
         lock: threading.Lock,
         think_seconds: float = 0.0,
     ) -> None:
-        import requests
-
         self.think_seconds = think_seconds
-        self.session = requests.Session()
-        self.url = url
+        self.browser = Client(port)
         self.times = times
         self.lock = lock
 
-    def timed(self, step: str, method: str, path: str, **kwargs: Any) -> Any:
+    def timed(self, step: str, method: str, path: str, form: dict[str, str] | None = None) -> Reply:
         if self.think_seconds:
             # A person reads and types between pages: half to one and a half times the think time.
             time.sleep(self.think_seconds * random.uniform(0.5, 1.5))  # noqa: S311 - pacing, not security
-        response = self._record(step, method, path, timeout=30, allow_redirects=False, **kwargs)
-        if response.status_code >= 400:
-            raise WalkFailed(f"{step}: HTTP {response.status_code}")
+        reply = self._record(step, method, path, form)
+        if reply.status >= 400:
+            raise WalkFailed(f"{step}: HTTP {reply.status}")
         # The reference, under the same load at the same moment.
-        self._record(BARE, "GET", "/bench/bare", timeout=30)
-        return response
+        self._record(BARE, "GET", "/bench/bare")
+        return reply
 
-    def _record(self, step: str, method: str, path: str, **kwargs: Any) -> Any:
+    def _record(
+        self, step: str, method: str, path: str, form: dict[str, str] | None = None
+    ) -> Reply:
         started = time.perf_counter()
-        response = self.session.request(method, self.url + path, **kwargs)
+        reply = self.browser.request(method, path, form=form)
         client_seconds = time.perf_counter() - started
-        server = server_milliseconds(response.headers.get("Server-Timing"))
+        server = server_milliseconds(reply.headers.get("Server-Timing"))
         if server is None:
             raise WalkFailed(f"{step}: no Server-Timing header (is bench.settings in use?)")
         with self.lock:
             self.times[step].append((server / 1000, client_seconds))
-        return response
+        return reply
 
     def post_step(self, step: str, html: str, wizard_step: str, fields: dict[str, str]) -> str:
-        data = {
+        form = {
             "csrfmiddlewaretoken": _hidden(html, "csrfmiddlewaretoken"),
             "enroll_personal-current_step": wizard_step,
             **{f"{wizard_step}-{name}": value for name, value in fields.items()},
         }
-        response = self.timed(step, "POST", "/enroll/personal/", data=data)
-        if response.status_code == 302:
-            return str(response.headers["Location"])
-        return str(response.text)
+        reply = self.timed(step, "POST", "/enroll/personal/", form)
+        if reply.status == 302:
+            return str(reply.headers["Location"])
+        return reply.text
 
     def walk(self, user_number: str, pin: str, name: str) -> None:
         self.timed(STEPS[0], "GET", "/enroll/")
@@ -144,9 +144,9 @@ class Walker:
             STEPS[9],
             "POST",
             location + "installer/",
-            data={"platform": "linux", "csrfmiddlewaretoken": _hidden(page, "csrfmiddlewaretoken")},
+            {"platform": "linux", "csrfmiddlewaretoken": _hidden(page, "csrfmiddlewaretoken")},
         )
-        if b"INSTALL_CODE=" not in installer.content:
+        if b"INSTALL_CODE=" not in installer.body:
             raise WalkFailed(f"{STEPS[9]}: not an installer")
 
     @staticmethod
@@ -195,7 +195,7 @@ def wizard_load(
         for walk in range(walks_per_user):
             holder, pin = credentials[index * walks_per_user + walk]
             try:
-                Walker(stack.url, times, lock, think_seconds).walk(
+                Walker(stack.port, times, lock, think_seconds).walk(
                     holder.user_number, pin, f"W{walk}"
                 )
             except Exception as failure:  # every failure counts; the walk goes on
