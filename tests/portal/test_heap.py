@@ -23,4 +23,3 @@ def test_freezing_leaves_the_startup_objects_out_of_later_collections(
     # A full collection now walks only what came after.
     tracked_after = len(gc.get_objects())
     assert tracked_after < gc.get_freeze_count()
-
