@@ -29,18 +29,13 @@ from enrollment.models import Enrollment, EnrollmentStatus
 from portal.celery import app as celery_app
 from tests.ca.conftest import FAST, fixture_bytes
 from tests.conftest import require, require_binary
+from tests.stack_ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 CELERY = str(Path(sys.executable).parent / "celery")
 ROOT = Path(__file__).resolve().parents[2]
 FINISHED = [OrderStatus.ISSUED, OrderStatus.FAILED]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:
@@ -84,7 +79,7 @@ class RedisServer:
 @pytest.fixture
 def broker(postgres_url: str) -> Iterator[RedisServer]:
     require_binary("redis-server")
-    server = RedisServer(_free_port())
+    server = RedisServer(free_port())
     server.start()
     previous = celery_app.conf.broker_url
     _point_celery_at(server.url)

@@ -22,12 +22,7 @@ from cryptography.x509.oid import NameOID
 from ca.crl import trust_files
 from ca.models import CertificateAuthority
 from tests.conftest import require_binary
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.stack_ports import free_port
 
 
 @dataclass(frozen=True)
