@@ -237,7 +237,7 @@ def main() -> int:
         from django.test.utils import override_settings
 
         from bench import issuance, revocation, wizard
-        from bench.stack import HostSteal, Stack, make_csrs, make_install_codes
+        from bench.stack import Stack, host_steal, make_csrs, make_install_codes
 
         call_command("migrate", verbosity=0)
         call_command("init_ca", verbosity=0)
@@ -253,37 +253,34 @@ def main() -> int:
         )
         steal: dict[str, float] = {}
         settle(environment["DATABASE_URL"])
-        meter = HostSteal()
-        offered = issuance.offered_load(
-            stack, csrs[burst_count:], codes[burst_count:], settings.offered_rate
-        )
-        steal["offered load"] = meter.fraction()
+        with host_steal("offered load", steal):
+            offered = issuance.offered_load(
+                stack, csrs[burst_count:], codes[burst_count:], settings.offered_rate
+            )
         settle(environment["DATABASE_URL"])
-        meter = HostSteal()
-        burst = issuance.throughput(
-            stack, csrs[:burst_count], codes[:burst_count], settings.clients
-        )
-        steal["pipeline"] = meter.fraction()
+        with host_steal("pipeline", steal):
+            burst = issuance.throughput(
+                stack, csrs[:burst_count], codes[:burst_count], settings.clients
+            )
         # Once more right after the pipeline: the machine's speed drifts (by a third within
         # minutes on a shared host), and the ratio should not hang on one moment of it.
         reference = issuance.mean_reference(reference, issuance.reference(csrs[:burst_count]))
         settle(environment["DATABASE_URL"])
-        meter = HostSteal()
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        with (
+            host_steal("wizard", steal),
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+        ):
             wizard_result = wizard.wizard_load(
                 stack,
                 settings.wizard_users,
                 settings.wizard_walks,
                 settings.wizard_think_seconds,
             )
-        steal["wizard"] = meter.fraction()
-        meter = HostSteal()
-        revocation_result = revocation.crl_and_ocsp(stack, settings.ocsp_requests)
-        steal["CRL and OCSP"] = meter.fraction()
+        with host_steal("CRL and OCSP", steal):
+            revocation_result = revocation.crl_and_ocsp(stack, settings.ocsp_requests)
         settle(environment["DATABASE_URL"])
-        meter = HostSteal()
-        reissue = issuance.mass_reissue(settings.reissue, csrs[:100], timeout=3600)
-        steal["mass re-issuance"] = meter.fraction()
+        with host_steal("mass re-issuance", steal):
+            reissue = issuance.mass_reissue(settings.reissue, csrs[:100], timeout=3600)
         stack.stop()
         results = {
             "machine": f"{platform.platform()}, {os.cpu_count()} cores, "

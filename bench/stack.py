@@ -11,7 +11,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import NamedTuple
@@ -94,28 +95,27 @@ class Client:
         return Reply(response.status, response.headers, response.read())
 
 
-class HostSteal:
-    """The share of the machine's CPU time the hypervisor gave to other guests (the steal
-    column of /proc/stat) since this was made: on a shared host a phase can lose a third of
-    its CPU, which no change to the portal explains. NaN where /proc/stat is missing."""
+def _cpu_ticks() -> tuple[int, int]:
+    """The machine's steal and total CPU ticks so far (/proc/stat); zeros where it is missing."""
+    try:
+        first_line = Path("/proc/stat").read_text().split("\n", 1)[0]
+    except OSError:
+        return 0, 0
+    # cpu user nice system idle iowait irq softirq steal ...
+    ticks = [int(value) for value in first_line.split()[1:9]]
+    return ticks[7], sum(ticks)
 
-    def __init__(self) -> None:
-        self._start = self._read()
 
-    @staticmethod
-    def _read() -> tuple[int, int]:
-        try:
-            first_line = Path("/proc/stat").read_text().split("\n", 1)[0]
-        except OSError:
-            return 0, 0
-        # cpu user nice system idle iowait irq softirq steal ...
-        ticks = [int(value) for value in first_line.split()[1:9]]
-        return ticks[7], sum(ticks)
-
-    def fraction(self) -> float:
-        steal, total = self._read()
-        elapsed = total - self._start[1]
-        return (steal - self._start[0]) / elapsed if elapsed > 0 else float("nan")
+@contextmanager
+def host_steal(phase: str, into: dict[str, float]) -> Iterator[None]:
+    """Record in ``into[phase]`` the share of the machine's CPU time the hypervisor gave to
+    other guests while the block ran: on a shared host a phase can lose a third of its CPU,
+    which no change to the portal explains. NaN where /proc/stat is missing."""
+    steal_before, total_before = _cpu_ticks()
+    yield
+    steal, total = _cpu_ticks()
+    elapsed = total - total_before
+    into[phase] = (steal - steal_before) / elapsed if elapsed > 0 else float("nan")
 
 
 def free_port() -> int:
@@ -160,15 +160,16 @@ class Stack:
         self._wait_for_web()
 
     def _wait_for_web(self) -> None:
-        import requests
-
+        probe = Client(self.port)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if probe.request("GET", "/healthz").status == 200:
+                    probe.connection.close()
                     time.sleep(3)  # the worker imports pkilint and loads the key meanwhile
                     return
-            except requests.RequestException:
+            except (OSError, http.client.HTTPException):  # not listening yet
+                probe.connection.close()
                 time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not start; see {self.logs}")
 
