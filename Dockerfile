@@ -19,11 +19,10 @@ RUN pip install . && pip uninstall --yes certificaatportaal
 # `--build-arg ARGON2_CFLAGS=` keeps the wheel for older CPUs; the entrypoint refuses to start
 # on a CPU the build does not fit.
 ARG ARGON2_CFLAGS="-O3 -march=x86-64-v3"
+COPY deploy/build-argon2.sh deploy/
 RUN if [ -n "$ARGON2_CFLAGS" ] && [ "$(uname -m)" = x86_64 ]; then \
         apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
-        && bindings="argon2-cffi-bindings==$(python -c 'from importlib.metadata import version; print(version("argon2-cffi-bindings"))')" \
-        && CFLAGS="$ARGON2_CFLAGS" pip install --force-reinstall --no-deps \
-            --no-binary argon2-cffi-bindings "$bindings"; \
+        && deploy/build-argon2.sh "$ARGON2_CFLAGS"; \
     fi
 
 # --- runtime: only what the processes need ---------------------------------------------

@@ -17,9 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@if [ -n "$(ARGON2_CFLAGS)" ]; then \
-		bindings="argon2-cffi-bindings==$$($(PY) -c 'from importlib.metadata import version; print(version("argon2-cffi-bindings"))')"; \
-		CFLAGS="$(ARGON2_CFLAGS)" $(PY) -m pip install --quiet --no-cache-dir --force-reinstall \
-			--no-deps --no-binary argon2-cffi-bindings "$$bindings" \
+		PYTHON=$(PY) deploy/build-argon2.sh "$(ARGON2_CFLAGS)" \
 		|| echo "Argon2: building for this CPU failed; the portable wheel stays" >&2; \
 	fi
 	touch $@

@@ -229,7 +229,11 @@ def test_every_setting_in_the_env_example_has_a_comment() -> None:
 def test_the_entrypoint_is_posix_sh_and_shellcheck_clean() -> None:
     shellcheck = require_binary("shellcheck")
     assert ENTRYPOINT.read_text().startswith("#!/bin/sh\n")
-    for script in (ENTRYPOINT, ROOT / "deploy" / "nginx" / "reload-trust.sh"):
+    for script in (
+        ENTRYPOINT,
+        ROOT / "deploy" / "nginx" / "reload-trust.sh",
+        ROOT / "deploy" / "build-argon2.sh",
+    ):
         result = subprocess.run(
             [shellcheck, "--shell=sh", str(script)],
             capture_output=True,
