@@ -16,6 +16,19 @@ def _statements(context: CaptureQueriesContext) -> list[str]:
     return [query["sql"].split()[0].upper() for query in context.captured_queries]
 
 
+def _saved_session(**data: str) -> SessionStore:
+    session = SessionStore()
+    session.update(data)
+    session.save()
+    return session
+
+
+def _new_session_with_the_key_of(session: SessionStore) -> SessionStore:
+    other = SessionStore()
+    other._session_key = session.session_key
+    return other
+
+
 def test_a_new_session_is_one_insert() -> None:
     session = SessionStore()
     session["step"] = "e-mailadres"
@@ -26,9 +39,7 @@ def test_a_new_session_is_one_insert() -> None:
 
 
 def test_a_changed_session_is_one_update() -> None:
-    session = SessionStore()
-    session["step"] = "e-mailadres"
-    session.save()
+    session = _saved_session(step="e-mailadres")
     session["step"] = "certificaatnaam"
     with CaptureQueriesContext(connection) as queries:
         session.save()
@@ -37,9 +48,7 @@ def test_a_changed_session_is_one_update() -> None:
 
 
 def test_saving_a_session_deleted_meanwhile_is_an_update_error() -> None:
-    session = SessionStore()
-    session["step"] = "wachtwoord"
-    session.save()
+    session = _saved_session(step="wachtwoord")
     Session.objects.filter(session_key=session.session_key).delete()
     session["step"] = "voorwaarden"
     with pytest.raises(UpdateError):
@@ -47,20 +56,15 @@ def test_saving_a_session_deleted_meanwhile_is_an_update_error() -> None:
 
 
 def test_a_key_that_exists_is_refused_on_create() -> None:
-    first = SessionStore()
-    first.save()
-    second = SessionStore()
-    second._session_key = first.session_key
+    second = _new_session_with_the_key_of(_saved_session())
     with pytest.raises(CreateError):
         second.save(must_create=True)
 
 
 def test_inside_a_transaction_a_failed_write_leaves_the_transaction_usable() -> None:
-    first = SessionStore()
-    first.save()
+    first = _saved_session()
     with transaction.atomic():
-        second = SessionStore()
-        second._session_key = first.session_key
+        second = _new_session_with_the_key_of(first)
         with pytest.raises(CreateError):
             second.save(must_create=True)
         assert Session.objects.filter(session_key=first.session_key).exists()
