@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
-from captcha.fields import CaptchaField
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from enrollment import user_numbers
+from enrollment.captcha import SingleUseCaptchaField
 from enrollment.models import (
     CERTIFICATE_NAME_MAX_LENGTH,
     ActivationCode,
@@ -69,7 +69,7 @@ class UserDataForm(WizardStepForm):
         strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "one-time-code"}),
     )
-    captcha = CaptchaField(
+    captcha = SingleUseCaptchaField(
         label=_("Copy the digits in the image below"),
         error_messages={
             "invalid": _("The digits do not match the image. Copy the new digits."),

@@ -6,13 +6,19 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from enrollment import mail
+from enrollment import captcha, mail
 from enrollment.models import ActivationCode, Enrollment
 
 
 @shared_task(name="enrollment.send_confirmation")
 def send_confirmation(enrollment_id: int) -> None:
     mail.send_enrollment_confirmation(enrollment_id)
+
+
+@shared_task(name="enrollment.purge_expired_captchas")
+def purge_expired_captchas() -> int:
+    """Captchas no one answered in time; the wizard's check leaves them (enrollment.captcha)."""
+    return captcha.purge_expired()
 
 
 @shared_task(name="enrollment.expire_and_remind")

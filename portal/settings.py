@@ -392,6 +392,10 @@ CA_SIGNING_BATCH = env_int("CA_SIGNING_BATCH", 8, minimum=1, maximum=100)
 CELERY_BEAT_SCHEDULE = {
     "ca-sweep-orders": {"task": "ca.sweep_orders", "schedule": CA_SWEEP_INTERVAL_SECONDS},
     "ca-refresh-publications": {"task": "ca.refresh_publications", "schedule": 15 * 60.0},
+    "enrollment-purge-expired-captchas": {
+        "task": "enrollment.purge_expired_captchas",
+        "schedule": CAPTCHA_TIMEOUT * 60.0,
+    },
     "enrollment-expire-and-remind": {"task": "enrollment.expire_and_remind", "schedule": 60 * 60.0},
     "portal-expiry-reminders": {"task": "portal.send_expiry_reminders", "schedule": 60 * 60.0},
     "ca-key-heartbeat": {"task": "ca.key_heartbeat", "schedule": 60.0},

@@ -97,3 +97,17 @@ def test_deploy_check_requires_redis_and_postgres_in_production() -> None:
 def test_debug_is_off_by_default() -> None:
     result = manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
     assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+def test_every_beat_entry_names_a_registered_task() -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from portal.celery import app
+
+    for tasks in ("ca.tasks", "enrollment.tasks", "portal.tasks"):
+        import_module(tasks)  # registers them
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "enrollment.purge_expired_captchas" in scheduled
+    assert scheduled <= set(app.tasks)
