@@ -13,7 +13,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -69,26 +69,23 @@ def issue_order(order_id: int, *, redelivered: bool = False) -> Outcome:
     ``redelivered``: the broker hands out this task's message again, because the worker
     that had it was lost (see ``Outcome``).
     """
-    # Under load most tasks find their order already signed in another task's batch: one
-    # read answers them; the claim below is what decides between racing workers.
-    known = Order.objects.filter(pk=order_id).values_list("status", "attempts").first()
+    # Under load most tasks find their order signed, or being signed, in another task's
+    # batch: one read answers them; the claim below is what decides between racing workers.
+    known = (
+        Order.objects.filter(pk=order_id).values_list("status", "attempts", "claimed_at").first()
+    )
     if known is None:
         return Outcome("missing")
-    if known[0] in (OrderStatus.ISSUED, OrderStatus.FAILED):
-        return Outcome(known[0])
+    status, attempts, claimed_at = known
+    if status in (OrderStatus.ISSUED, OrderStatus.FAILED):
+        return Outcome(status)
+    lease = timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS)
+    if status == OrderStatus.PROCESSING and claimed_at and claimed_at > timezone.now() - lease:
+        return _held_elsewhere(status, attempts, redelivered)  # the claim would fail
     token = Order.objects.claim(order_id, settings.CA_ORDER_LEASE_SECONDS)
     if token is None:
         status, attempts = Order.objects.filter(pk=order_id).values_list("status", "attempts").get()
-        # Another claim holds the order. On a first delivery that is a live task that took
-        # it into its batch (or a duplicate of this task): it finishes the order, and if its
-        # worker dies, that task's redelivery or the sweep takes the claim over. A redelivered
-        # task's own earlier delivery may have died holding the claim: it looks again.
-        retry = (
-            redelivered
-            and status == OrderStatus.PROCESSING
-            and attempts < settings.CA_ORDER_MAX_ATTEMPTS
-        )
-        return Outcome(status, retry_after_lease=retry)
+        return _held_elsewhere(status, attempts, redelivered)
     # When orders queue up (a burst of installers, a mass re-issuance), one claim, one
     # transaction and one audit lock serve several of them.
     claimed = [
@@ -103,6 +100,22 @@ def issue_order(order_id: int, *, redelivered: bool = False) -> Outcome:
     announce(*[(order.enrollment_id, InstallProgress.SIGNING) for order in orders])
     _test_delay()
     return _issue_claimed(orders, token).get(order_id, Outcome("missing"))
+
+
+def _held_elsewhere(status: str, attempts: int, redelivered: bool) -> Outcome:
+    """Another claim holds the order (or it finished meanwhile).
+
+    On a first delivery that is a live task that took it into its batch (or a duplicate of
+    this task): it finishes the order, and if its worker dies, that task's redelivery or the
+    sweep takes the claim over. A redelivered task's own earlier delivery may have died
+    holding the claim: it looks again once the lease has run out.
+    """
+    retry = (
+        redelivered
+        and status == OrderStatus.PROCESSING
+        and attempts < settings.CA_ORDER_MAX_ATTEMPTS
+    )
+    return Outcome(status, retry_after_lease=retry)
 
 
 def _test_delay() -> None:

@@ -11,7 +11,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ca import lint
@@ -258,6 +259,22 @@ def test_of_two_claims_only_one_wins(
     # batch); a redelivered task may be the one whose worker died: it looks again later.
     assert issue_order(order.pk) == Outcome(OrderStatus.PROCESSING, retry_after_lease=False)
     assert issue_order(order.pk, redelivered=True).retry_after_lease
+
+
+def test_a_task_whose_order_is_claimed_under_a_live_lease_answers_from_one_read(
+    hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    from ca.csr_policy import check_csr
+
+    order = Order.objects.create_for_enrollment(
+        make_enrollment(), check_csr(fixture_bytes("p256.pem"))
+    )
+    assert Order.objects.claim(order.pk, lease_seconds=60) is not None  # another task's batch
+    with CaptureQueriesContext(connection) as queries:
+        outcome = issue_order(order.pk)
+    assert outcome == Outcome(OrderStatus.PROCESSING, retry_after_lease=False)
+    assert len(queries) == 1  # no claim that could only fail
+    assert Order.objects.get(pk=order.pk).attempts == 1
 
 
 def test_a_dead_workers_claim_is_taken_over_after_the_lease(
