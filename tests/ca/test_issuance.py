@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -362,6 +363,28 @@ def test_the_sweep_requeues_unsent_orders_and_fails_stuck_ones(
     assert not Order.objects.filter(
         status__in=[OrderStatus.PENDING, OrderStatus.PROCESSING]
     ).exists()
+
+
+def test_a_batch_takes_a_dead_workers_orders_before_pending_ones(
+    hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
+) -> None:
+    from ca.csr_policy import check_csr
+
+    csr = check_csr(fixture_bytes("p256.pem"))
+    oldest, _newer, dead_workers = (
+        Order.objects.create_for_enrollment(make_enrollment(), csr) for _ in range(3)
+    )
+    Order.objects.filter(pk=dead_workers.pk).update(
+        status=OrderStatus.PROCESSING,
+        claimed_at=timezone.now() - timedelta(seconds=61),
+        attempts=1,
+    )
+    token = uuid.uuid4()
+    assert Order.objects.claim_more(token, 2, lease_seconds=60) == [dead_workers.pk, oldest.pk]
+    assert set(Order.objects.filter(claim_token=token).values_list("pk", flat=True)) == {
+        dead_workers.pk,
+        oldest.pk,
+    }
 
 
 def test_the_sweep_leaves_young_pending_orders_to_the_broker(
