@@ -73,8 +73,11 @@ def sweep_orders(requeue_after: int | None = None) -> dict[str, int]:
 
     A pending order older than CA_ORDER_REQUEUE_AFTER_SECONDS was committed while the broker
     was unreachable (or its message was lost); a processing order whose lease expired belonged
-    to a worker that died. Both are queued again. An order processing for longer than
-    CA_ORDER_STUCK_SECONDS since its last claim, or after CA_ORDER_MAX_ATTEMPTS claims, fails with ``stuck``.
+    to a worker that died. Both are queued again, oldest first, at most
+    CA_SWEEP_REQUEUE_LIMIT a sweep: in a mass re-issuance every order is pending for minutes
+    with its message still in the broker, and each re-queued task signs a batch of pending
+    orders anyway. An order processing for longer than CA_ORDER_STUCK_SECONDS since its last
+    claim, or after CA_ORDER_MAX_ATTEMPTS claims, fails with ``stuck``.
     """
     now = timezone.now()
     if requeue_after is None:
@@ -91,15 +94,19 @@ def sweep_orders(requeue_after: int | None = None) -> dict[str, int]:
         exhausted.values_list("pk", flat=True)
     ):
         failed += _fail_stuck(order_id)
+    limit = settings.CA_SWEEP_REQUEUE_LIMIT
     requeue = list(
-        Order.objects.get_queryset()
-        .pending_since(now - timedelta(seconds=requeue_after))
-        .values_list("pk", flat=True)
-    ) + list(
         Order.objects.get_queryset()
         .lease_expired(now - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS))
         .filter(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
-        .values_list("pk", flat=True)
+        .order_by("claimed_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    requeue += (
+        Order.objects.get_queryset()
+        .pending_since(now - timedelta(seconds=requeue_after))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[: limit - len(requeue)]
     )
     for order_id in requeue:
         sign_order.apply_async(args=(order_id,))

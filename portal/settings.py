@@ -384,6 +384,11 @@ CA_ORDER_MAX_ATTEMPTS = env_int("CA_ORDER_MAX_ATTEMPTS", 5, minimum=1)
 # How often beat runs the sweep (ca.tasks.sweep_orders): the bound on recovering an order
 # whose message or worker was lost, on top of the lease.
 CA_SWEEP_INTERVAL_SECONDS = float(env_int("CA_SWEEP_INTERVAL_SECONDS", 60, minimum=1))
+# Orders one sweep re-queues at most, oldest first. Each re-queued task's batch takes up to
+# CA_SIGNING_BATCH pending orders along, so a sweep recovers up to both multiplied; the cap
+# keeps a mass re-issuance (every order pending for minutes, its message still queued) from
+# being queued again in full every sweep.
+CA_SWEEP_REQUEUE_LIMIT = env_int("CA_SWEEP_REQUEUE_LIMIT", 500, minimum=1)
 # How long a worker keeps using the issuing CA and OCSP responder it looked up (seconds).
 CA_SIGNER_CACHE_SECONDS = float(env_int("CA_SIGNER_CACHE_SECONDS", 10, minimum=0))
 # How many pending orders a worker signs in one go and stores in one transaction: one claim,

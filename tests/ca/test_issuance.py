@@ -365,6 +365,30 @@ def test_the_sweep_requeues_unsent_orders_and_fails_stuck_ones(
     ).exists()
 
 
+def test_a_sweep_requeues_at_most_its_limit_dead_workers_orders_first_then_the_oldest(
+    hierarchy: CertificateAuthority,
+    make_enrollment: Callable[..., Enrollment],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ca.csr_policy import check_csr
+
+    csr = check_csr(fixture_bytes("p256.pem"))
+    oldest, older, _newer, dead_workers = (
+        Order.objects.create_for_enrollment(make_enrollment(), csr) for _ in range(4)
+    )
+    Order.objects.filter(pk=dead_workers.pk).update(
+        status=OrderStatus.PROCESSING,
+        claimed_at=timezone.now() - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS + 1),
+        attempts=1,
+    )
+    sent: list[int] = []
+    monkeypatch.setattr(sign_order, "apply_async", lambda args: sent.append(args[0]))
+    settings.CA_SWEEP_REQUEUE_LIMIT = 3
+    assert sweep_orders(requeue_after=0) == {"requeued": 3, "failed": 0}
+    assert sent == [dead_workers.pk, oldest.pk, older.pk]
+
+
 def test_a_batch_takes_a_dead_workers_orders_before_pending_ones(
     hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
 ) -> None:
