@@ -174,13 +174,14 @@ class OrderQuerySet(models.QuerySet["Order"]):
     def lease_expired(self, moment: datetime) -> OrderQuerySet:
         return self.filter(status=OrderStatus.PROCESSING, claimed_at__lte=moment)
 
+    def with_attempts_left(self) -> OrderQuerySet:
+        return self.filter(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+
     def claimable(self, now: datetime, lease_seconds: int) -> OrderQuerySet:
         """Orders a worker may claim: pending, or processing under a claim whose lease ran
         out; in both cases with attempts left."""
         lease_expired = self.lease_expired(now - timedelta(seconds=lease_seconds))
-        return (self.filter(status=OrderStatus.PENDING) | lease_expired).filter(
-            attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS
-        )
+        return (self.filter(status=OrderStatus.PENDING) | lease_expired).with_attempts_left()
 
 
 def _claimed_by(token: uuid.UUID, now: datetime) -> dict[str, Any]:
@@ -258,17 +259,17 @@ class OrderManager(models.Manager["Order"]):
         now = timezone.now()
         with transaction.atomic():
             oldest = (
-                self.filter(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+                self.get_queryset()
+                .with_attempts_left()
                 .select_for_update(skip_locked=True)
                 .order_by("created_at", "pk")
-                .values_list("pk", flat=True)
             )
             lease_ran_out = now - timedelta(seconds=lease_seconds)
-            order_ids = list(
-                oldest.filter(status=OrderStatus.PROCESSING, claimed_at__lte=lease_ran_out)[:limit]
-            )
+            expired = oldest.lease_expired(lease_ran_out).values_list("pk", flat=True)
+            order_ids = list(expired[:limit])
             if len(order_ids) < limit:
-                order_ids += oldest.filter(status=OrderStatus.PENDING)[: limit - len(order_ids)]
+                pending = oldest.filter(status=OrderStatus.PENDING).values_list("pk", flat=True)
+                order_ids += pending[: limit - len(order_ids)]
             if order_ids:
                 self.filter(pk__in=order_ids).update(**_claimed_by(token, now))
         return order_ids

@@ -98,7 +98,7 @@ def sweep_orders(requeue_after: int | None = None) -> dict[str, int]:
     requeue = list(
         Order.objects.get_queryset()
         .lease_expired(now - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS))
-        .filter(attempts__lt=settings.CA_ORDER_MAX_ATTEMPTS)
+        .with_attempts_left()
         .order_by("claimed_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
