@@ -7,6 +7,7 @@ tools, so the private key never leaves it; see templates/installers/.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone
 
 from enrollment.models import Enrollment
+from portal.escaping import UnsafeValue, inf_string, pem_block
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def windows_request_inf(certificate_name: str) -> list[str]:
         "[Version]",
         'Signature="$Windows NT$"',
         "[NewRequest]",
-        f'Subject = "CN={certificate_name}"',
+        f"Subject = {inf_string('CN=' + certificate_name)}",
         "KeyAlgorithm = RSA",
         "KeyLength = 2048",
         "Exportable = FALSE",
@@ -61,7 +63,7 @@ def windows_request_inf(certificate_name: str) -> list[str]:
         "KeyUsage = 0xa0",
         "RequestType = PKCS10",
         "HashAlgorithm = sha256",
-        f'FriendlyName = "{certificate_name}"',
+        f"FriendlyName = {inf_string(certificate_name)}",
         "[EnhancedKeyUsageExtension]",
         "OID=1.3.6.1.5.5.7.3.2",
     ]
@@ -71,34 +73,49 @@ def filename(enrollment: Enrollment, platform: Platform) -> str:
     return f"installeer-{enrollment.certificate_name}.{platform.extension}"
 
 
+# The values an installer needs besides free text, each restricted to its alphabet here so
+# that a record that got past validation somehow still cannot reach a script.
+_INSTALL_CODE = re.compile(r"\A[A-Za-z0-9_-]{16,100}\Z")
+_CERTIFICATE_NAME = re.compile(r"\A[A-Za-z0-9-]{1,7}\Z")
+
+
 def render_installer(
     enrollment: Enrollment, platform_key: str, install_code: str, root_pem: str
 ) -> bytes:
+    """The installer for one enrollment. Every value passes its target's escaping filter in
+    the template (portal.escaping); the templates keep HTML autoescaping on, so a value
+    without a filter could not pass unnoticed (tests/installers check that none does)."""
     platform = PLATFORMS[platform_key]
-    server_ca_pem = _server_ca_pem()
+    if not _INSTALL_CODE.match(install_code):
+        raise UnsafeValue("an install code is URL-safe base64")
+    if not _CERTIFICATE_NAME.match(enrollment.certificate_name):
+        raise UnsafeValue("a certificate name is 1-7 letters, digits or hyphens")
+    root = pem_block(root_pem)
+    server_ca = pem_block(_server_ca_pem()) if settings.INSTALLER_SERVER_CA_FILE else ""
     context = {
         "portal_name": settings.PORTAL_NAME,
         "portal_url": settings.PORTAL_URL,
         "install_code": install_code,
         "certificate_name": enrollment.certificate_name,
-        "holder_name": enrollment.holder.display_name,
         "kind": enrollment.kind,
         "filename": filename(enrollment, platform),
         "expires_at": formats.date_format(timezone.localtime(enrollment.expires_at), "Y-m-d H:i"),
         "root_nickname": f"{settings.PORTAL_NAME} Root CA",
-        "root_pem": root_pem,
-        "root_pem_lines": root_pem.strip().splitlines(),
-        "server_ca_pem": server_ca_pem,
-        "server_ca_pem_lines": server_ca_pem.strip().splitlines(),
+        "root_pem": root,
+        "root_pem_lines": root.splitlines(),
+        "server_ca_pem": server_ca,
+        "server_ca_pem_lines": server_ca.splitlines(),
         "inf_lines": windows_request_inf(enrollment.certificate_name),
     }
     text: str = render_to_string(platform.template, context)
-    # Values are our own (validated name, URL-safe code, PEM), never markup: no escaping.
-    lines = [line.rstrip() for line in text.splitlines()]
+    # Split on the line feed alone: str.splitlines() also breaks at U+2028, U+0085 and
+    # other separators, which would make lines that the template does not have.
+    lines = [line.rstrip(" \t\r") for line in text.split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
     return (platform.line_ending.join(lines) + platform.line_ending).encode()
 
 
 def _server_ca_pem() -> str:
     """An extra CA for the portal's TLS server certificate, when it is not publicly trusted."""
-    path = settings.INSTALLER_SERVER_CA_FILE
-    return Path(path).read_text() if path else ""
+    return Path(settings.INSTALLER_SERVER_CA_FILE).read_text()

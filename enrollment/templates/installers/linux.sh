@@ -1,36 +1,47 @@
-#!/bin/sh{% autoescape off %}
-# {{ portal_name }}: installatie van certificaat "{{ certificate_name }}" voor {{ holder_name }}.
-# Installer for certificate "{{ certificate_name }}". Generated for one enrollment; the install
-# code inside works until {{ expires_at }} and is replaced when a new installer is downloaded.
+#!/bin/sh
+{% load artefacts %}# Installer of a personal or system certificate, generated for one enrollment.
+# Run with --help for how to use it. The key is generated on this computer and never leaves it.
 #
-# Usage: sh {{ filename }} [--nssdb DIR] [--out DIR] [--yes]
-#   --nssdb DIR  NSS database to install into (default: $HOME/.pki/nssdb, used by Chrome/Chromium)
-#   --out DIR    also write key.pem, certificate.pem and chain.pem to DIR (for servers)
-#   --yes        do not ask for confirmation
-# Needs: openssl, curl, certutil and pk12util (Debian/Ubuntu: libnss3-tools).
-# The private key is generated on this computer and never leaves it.
+# Every value below was written by the portal through its sh escaping (portal/escaping.py):
+# plain text in single quotes, anything else as octal escapes that printf turns back.
 set -eu
 
-PORTAL_URL='{{ portal_url }}'
-INSTALL_CODE='{{ install_code }}'
-CERTIFICATE_NAME='{{ certificate_name }}'
-ROOT_NAME='{{ root_nickname }}'
-KIND='{{ kind }}'
-WAIT_SECONDS=600
+PORTAL_NAME={{ portal_name|sh }}
+PORTAL_URL={{ portal_url|sh }}
+INSTALL_CODE={{ install_code|sh }}
+CERTIFICATE_NAME={{ certificate_name|sh }}
+ROOT_NAME={{ root_nickname|sh }}
+KIND={{ kind|sh }}
+EXPIRES_AT={{ expires_at|sh }}
+FILE_NAME={{ filename|sh }}
+# How long the installer keeps trying, all steps and retries together.
+BUDGET_SECONDS=600
 
 NSSDB="${HOME:-}/.pki/nssdb"
 OUT=""
 ASSUME_YES=0
 
 say() { printf '%s\n' "$*"; }
+note() { printf '%s\n' "$*" >&2; }
 fail() { printf 'FOUT / ERROR: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  say "$PORTAL_NAME: installatie van certificaat \"$CERTIFICATE_NAME\" / installer for certificate \"$CERTIFICATE_NAME\""
+  say ""
+  say "Usage: sh $FILE_NAME [--nssdb DIR] [--out DIR] [--yes]"
+  say "  --nssdb DIR  NSS database to install into (default: \$HOME/.pki/nssdb, used by Chrome/Chromium)"
+  say "  --out DIR    also write key.pem, certificate.pem and chain.pem to DIR (for servers)"
+  say "  --yes        do not ask for confirmation"
+  say "Needs: openssl, curl, certutil and pk12util (Debian/Ubuntu: libnss3-tools)."
+  say "The install code inside works until $EXPIRES_AT and is replaced when a new installer is downloaded."
+}
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --nssdb) [ $# -ge 2 ] || fail "--nssdb needs a directory"; NSSDB="$2"; shift 2 ;;
     --out) [ $# -ge 2 ] || fail "--out needs a directory"; OUT="$2"; shift 2 ;;
     --yes|-y) ASSUME_YES=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     *) fail "unknown option: $1 (see --help)" ;;
   esac
 done
@@ -54,29 +65,19 @@ WORK=$(mktemp -d)
 cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+DEADLINE=$(($(date +%s) + BUDGET_SECONDS))
 
 cat > "$WORK/root.pem" <<'ROOT_CERTIFICATE'
-{{ root_pem }}ROOT_CERTIFICATE
+{{ root_pem|pem }}ROOT_CERTIFICATE
 {% if server_ca_pem %}
 cat > "$WORK/server-ca.pem" <<'SERVER_CA'
-{{ server_ca_pem }}SERVER_CA
+{{ server_ca_pem|pem }}SERVER_CA
 set -- --cacert "$WORK/server-ca.pem"
 {% else %}
 set --
 {% endif %}
-api() {
-  # api METHOD PATH [curl options...]: prints the body, fails on HTTP errors with the message.
-  method="$1"; path="$2"; shift 2
-  status=$(curl --silent --show-error --proto '=https,http' --max-time 30 --retry 3 --retry-connrefused \
-    --output "$WORK/response" --write-out '%{http_code}' --request "$method" \
-    --header "Authorization: Bearer $INSTALL_CODE" "$@" "$PORTAL_URL$path") || fail "cannot reach $PORTAL_URL"
-  case "$status" in
-    2??) cat "$WORK/response" ;;
-    *) fail "$(sed -n 's/.*"message": *"\([^"]*\)".*/\1/p' "$WORK/response") (HTTP $status)" ;;
-  esac
-}
-json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p"; }
-
+{% include "installers/_http.sh" %}
+say "$PORTAL_NAME: certificaat / certificate \"$CERTIFICATE_NAME\""
 say "[1/5] Sleutel maken op deze computer / generating the key on this computer"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/key.pem" 2>/dev/null \
   || fail "openssl could not generate a key"
@@ -84,24 +85,25 @@ openssl req -new -key "$WORK/key.pem" -subj "/CN=$CERTIFICATE_NAME" -out "$WORK/
   || fail "openssl could not create the certificate request"
 
 say "[2/5] Aanvraag versturen / sending the request"
-api POST /api/v1/csr "$@" --header 'Content-Type: application/pkcs10' --data-binary "@$WORK/request.csr" >/dev/null
+api POST /api/v1/csr "$@" --header 'Content-Type: application/pkcs10' --data-binary "@$WORK/request.csr"
 
 printf '[3/5] Wachten op het certificaat / waiting for the certificate '
-started=$(date +%s)
 while :; do
   # The portal answers as soon as the status changes, or after 10 seconds (long polling).
-  status=$(api GET '/api/v1/status?wait=10' "$@" | json_field status)
+  api GET '/api/v1/status?wait=10' "$@"
+  status=$(json_field status)
   case "$status" in
     issued|installed) break ;;
     failed|expired) printf '\n'; fail "the portal could not issue the certificate (status: $status)" ;;
   esac
-  [ $(($(date +%s) - started)) -lt "$WAIT_SECONDS" ] || { printf '\n'; fail "no certificate after $WAIT_SECONDS seconds; run the installer again later"; }
+  [ "$(date +%s)" -lt "$DEADLINE" ] || { printf '\n'; fail "no certificate after $BUDGET_SECONDS seconds; run the installer again later"; }
   printf '.'
   sleep 1
 done
 printf ' OK\n'
 
-api GET '/api/v1/certificate?format=pem' "$@" > "$WORK/chain.pem"
+api GET '/api/v1/certificate?format=pem' "$@"
+cp "$WORK/response" "$WORK/chain.pem"
 # The first certificate is ours; the rest is the issuing CA up to (not including) the root.
 awk 'n < 1 { print } /END CERTIFICATE/ { n++ }' "$WORK/chain.pem" > "$WORK/certificate.pem"
 awk 'n >= 1 { print } /END CERTIFICATE/ { n++ }' "$WORK/chain.pem" > "$WORK/intermediates.pem"
@@ -146,15 +148,13 @@ case "$PORTAL_URL" in
     say "De ontwikkelversie van het portaal draait zonder TLS: controle overgeslagen. / Development portal without TLS: check skipped."
     exit 0 ;;
 esac
-confirmed=$(curl --silent --show-error --max-time 30 "$@" --cert "$WORK/certificate.pem" --key "$WORK/key.pem" \
-  "$PORTAL_URL/api/v1/tls-check" | json_field status) || true
-if [ "$confirmed" = "installed" ]; then
-  say "Klaar: het certificaat \"$CERTIFICATE_NAME\" is geinstalleerd. / Done: certificate installed."
+if call GET /api/v1/tls-check "$@" --cert "$WORK/certificate.pem" --key "$WORK/key.pem" \
+  && [ "$(json_field status)" = "installed" ]; then
+  say "Klaar: het certificaat \"$CERTIFICATE_NAME\" is geïnstalleerd. / Done: certificate installed."
 else
-  say "Het certificaat is geinstalleerd, maar de controle bij het portaal lukte niet. / Installed, but the portal could not confirm it."
+  say "Het certificaat is geïnstalleerd, maar de controle bij het portaal lukte niet. / Installed, but the portal could not confirm it."
   exit 3
 fi
 if [ "$KIND" = "personal" ]; then
   say "Start uw browser opnieuw en log in op $PORTAL_URL / Restart your browser and log in."
 fi
-{% endautoescape %}
