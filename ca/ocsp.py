@@ -15,10 +15,12 @@ between the revocation and the worker's new answer the responder says "tryLater"
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import redis
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
@@ -92,9 +94,9 @@ def answer(request_der: bytes) -> bytes:
     if issuer is None or issuer.name_hash != name_hash:
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     key = _cache_key(issuer.ca_id, serial_hex)
-    cached = cache.get(key)
+    cached = _cached(key)
     if cached is not None:
-        return bytes(cached)
+        return cached
     row = (
         Certificate.objects.filter(issuer_id=issuer.ca_id, serial_hex=serial_hex)
         .values_list("ocsp_response_der", "ocsp_next_update")
@@ -111,8 +113,18 @@ def answer(request_der: bytes) -> bytes:
     # the cache entry again (refresh_responses), so that window lasts until it has signed.
     timeout = min(settings.CA_OCSP_CACHE_SECONDS, int((next_update - now).total_seconds()))
     if timeout > 0:
-        cache.set(key, bytes(response_der), timeout)
+        with contextlib.suppress(redis.RedisError):
+            cache.set(key, bytes(response_der), timeout)
     return bytes(response_der)
+
+
+def _cached(key: str) -> bytes | None:
+    # The cache is a shortcut: while Redis is down the answer comes from the database.
+    try:
+        cached = cache.get(key)
+    except redis.RedisError:
+        return None
+    return None if cached is None else bytes(cached)
 
 
 # --- worker: sign ---------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """The installer API (/api/v1/): submit a CSR, poll the status, fetch the certificate, confirm.
 
 Installers authenticate with the enrollment's install code as a bearer token. Every error is
-JSON ``{"code": ..., "message": ...}`` with a stable code (see enrollment/openapi.py).
+JSON ``{"code": ..., "message": ...}`` with a stable code (see enrollment/openapi.py; errors
+Django makes itself, such as 404 and 405, are made JSON by portal.api_errors). While Redis is
+down, reads are rate-limited per process and answered from PostgreSQL; submissions get 503
+with Retry-After (portal.ratelimits, portal.outages).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from ca.csr_policy import MAX_CSR_BYTES, CsrRejected, check_csr
 from ca.models import Certificate, Order
@@ -28,12 +30,18 @@ from enrollment.models import Enrollment, Installation, InstallCode, InstallProg
 from enrollment.openapi import ERROR_MESSAGES, STATUSES, openapi_document
 from portal.client_address import client_address, ratelimit_key
 from portal.client_certificate import verification_state, verified_certificate
+from portal.ratelimits import LOCAL, REFUSE, WhenDown
+from portal.ratelimits import check as rate_check
 
 
 def error(code: str, status: int, **extra: Any) -> JsonResponse:
-    response = JsonResponse({"code": code, "message": ERROR_MESSAGES[code], **extra}, status=status)
-    if status == 429:
-        response["Retry-After"] = "60"
+    return JsonResponse({"code": code, "message": ERROR_MESSAGES[code], **extra}, status=status)
+
+
+def rate_limited(retry_after: int) -> JsonResponse:
+    """429 with the seconds until the limit's window ends, which the installers wait."""
+    response = error("rate_limited", 429)
+    response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -60,32 +68,47 @@ def _bearer(request: HttpRequest) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def _rate_limited(request: HttpRequest, group: str, per_code: str, per_address: str) -> bool:
-    token = _bearer(request)
-    by_code = is_ratelimited(
-        request,
-        group=f"{group}.code",
-        key=lambda _g, _r: hashlib.sha256(token.encode()).hexdigest(),
-        rate=per_code,
-        increment=True,
-    )
-    by_address = is_ratelimited(
-        request, group=f"{group}.address", key=ratelimit_key, rate=per_address, increment=True
-    )
-    return bool(by_code or by_address)
+def _rate_limited(
+    request: HttpRequest, group: str, per_code: str, per_address: str, when_down: WhenDown
+) -> int | None:
+    """Count the request per install code and per address; the seconds to wait if over."""
+    code_hash = hashlib.sha256(_bearer(request).encode()).hexdigest()
+    verdicts = [
+        rate_check(
+            request, group=f"{group}.code", value=code_hash, rate=per_code, when_down=when_down
+        ),
+        rate_check(
+            request,
+            group=f"{group}.address",
+            value=ratelimit_key(f"{group}.address", request),
+            rate=per_address,
+            when_down=when_down,
+        ),
+    ]
+    waits = [verdict.retry_after for verdict in verdicts if verdict.limited]
+    return max(waits) if waits else None
 
 
 def install_code_required(
-    group: str, per_code: str, per_address: str
+    group: str, per_code: str, per_address: str, *, when_redis_down: WhenDown = REFUSE
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Rate-limit, then resolve the bearer install code to its enrollment, or answer an error."""
+    """Rate-limit, then resolve the bearer install code to its enrollment, or answer an error.
+
+    ``when_redis_down``: REFUSE (503 with Retry-After, before anything is read or written)
+    or LOCAL (count in this process; for reads, see portal.ratelimits).
+    """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         def wrapped(request: HttpRequest) -> HttpResponse:
-            if _rate_limited(
-                request, group, getattr(settings, per_code), getattr(settings, per_address)
-            ):
-                return error("rate_limited", 429)
+            wait = _rate_limited(
+                request,
+                group,
+                getattr(settings, per_code),
+                getattr(settings, per_address),
+                when_redis_down,
+            )
+            if wait is not None:
+                return rate_limited(wait)
             code = InstallCode.objects.find(_bearer(request))
             if code is None:
                 return error("install_code_unknown", 401)
@@ -130,7 +153,13 @@ def _status_payload(enrollment: Enrollment, installation: Installation) -> dict[
 @never_cache
 @install_code_required("api.submit", "API_SUBMIT_RATE_PER_CODE", "API_SUBMIT_RATE_PER_ADDRESS")
 def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
-    """Take the installer's CSR (PEM or DER) and order the certificate."""
+    """Take the installer's CSR (PEM or DER) and order the certificate.
+
+    Redis down: the rate limit cannot be asked, so the request is answered 503 with
+    Retry-After before anything is read or written (the installer sends it again). Redis
+    failing only after the commit costs the order's broker message, not the order: the
+    answer is 202, and the sweep queues the order once the broker is back.
+    """
     if refused := _unknown_text_format(request):
         return refused
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -174,9 +203,12 @@ def _replay(
     )
 
 
+@csrf_exempt  # no cookies: a bearer token (so another method is a 405, not a CSRF 403)
 @require_GET
 @never_cache
-@install_code_required("api.read", "API_READ_RATE_PER_CODE", "API_READ_RATE_PER_ADDRESS")
+@install_code_required(
+    "api.read", "API_READ_RATE_PER_CODE", "API_READ_RATE_PER_ADDRESS", when_redis_down=LOCAL
+)
 def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     """The progress; with ``wait``, long-polled until it changes (see progress_events)."""
     if refused := _unknown_text_format(request):
@@ -202,9 +234,12 @@ def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     return answer(request, _status_payload(enrollment, latest))
 
 
+@csrf_exempt  # no cookies: a bearer token (so another method is a 405, not a CSRF 403)
 @require_GET
 @never_cache
-@install_code_required("api.read", "API_READ_RATE_PER_CODE", "API_READ_RATE_PER_ADDRESS")
+@install_code_required(
+    "api.read", "API_READ_RATE_PER_CODE", "API_READ_RATE_PER_ADDRESS", when_redis_down=LOCAL
+)
 def certificate(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     """The certificate with its chain: PEM (certificate, issuing CA) or PKCS#7 (also the root)."""
     issued = Certificate.objects.select_related("issuer").filter(enrollment=enrollment).first()
@@ -222,6 +257,7 @@ def certificate(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     return HttpResponse(pem, content_type="application/pem-certificate-chain")
 
 
+@csrf_exempt  # no cookies: a client certificate
 @require_GET
 @never_cache
 def tls_check(request: HttpRequest) -> HttpResponse:
@@ -249,6 +285,7 @@ def tls_check(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt
 @require_GET
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(openapi_document(settings.PORTAL_URL))

@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ca.csr_policy import CSR_ERRORS
+from portal.api_errors import HTTP_ERRORS
 
 API_ERRORS: dict[str, Promise] = {
     "install_code_unknown": _("This install code is not known. Download the installer again."),
@@ -34,11 +35,12 @@ class _Messages(dict[str, str]):
     """Error messages in the language of the request (evaluated on lookup)."""
 
     def __getitem__(self, code: str) -> str:
-        return str({**CSR_ERRORS, **API_ERRORS}[code])
+        return str({**CSR_ERRORS, **API_ERRORS, **HTTP_ERRORS}[code])
 
 
 ERROR_MESSAGES = _Messages()
-ALL_ERROR_CODES = sorted({*CSR_ERRORS, *API_ERRORS})
+# HTTP_ERRORS: what any path under the API's prefixes may answer (portal.api_errors).
+ALL_ERROR_CODES = sorted({*CSR_ERRORS, *API_ERRORS, *HTTP_ERRORS})
 STATUSES = [
     "waiting_for_csr",
     "csr_received",
@@ -80,6 +82,38 @@ STATUS_RESPONSE = {
         "text/plain": {"schema": {"type": "string", "description": "key=value lines"}},
     }
 }
+# Every operation may answer these (portal.api_errors, portal.outages); where an operation
+# has a response of that status already, its codes are added to that response's.
+GENERIC_ERRORS: dict[str, tuple[str, list[str]]] = {
+    "400": ("The request could not be processed", ["bad_request"]),
+    "404": ("No such path", ["not_found"]),
+    "405": ("The path does not take this method; Allow lists those it takes", ["method_not_allowed"]),
+    "413": ("The request is too large", ["request_too_large"]),
+    "414": ("The address (path and query) is too long", ["uri_too_long"]),
+    "503": ("Redis or the database is down; send the request again after Retry-After", ["service_unavailable"]),
+}  # fmt: skip
+REQUIRED_HEADERS: dict[str, dict[str, Any]] = {
+    "405": {"Allow": {"required": True, "schema": {"type": "string"}}},
+    "429": {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}}},
+    "503": {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}}},
+}
+
+
+def _with_generic_errors(responses: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(responses)
+    for status, (description, codes) in GENERIC_ERRORS.items():
+        if status in merged:
+            own = merged[status]
+            schema = own["content"]["application/json"]["schema"]
+            description = own["description"]
+            codes = [*schema["properties"]["code"]["enum"], *codes]
+        merged[status] = _error_response(description, codes)
+    for status, headers in REQUIRED_HEADERS.items():
+        if status in merged:
+            merged[status] = {**merged[status], "headers": headers}
+    return merged
+
+
 FORMAT_PARAMETER = {
     "name": "format",
     "in": "query",
@@ -90,13 +124,15 @@ FORMAT_PARAMETER = {
 
 def openapi_document(server_url: str) -> dict[str, Any]:
     csr_codes = sorted(CSR_ERRORS)
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Certificaatportaal installer API",
             "version": "1.0.0",
             "description": "Used by the installers downloaded at step 7. Authenticate with the "
-            "install code as a bearer token. Errors are JSON with a stable code.",
+            "install code as a bearer token. Errors are JSON with a stable code (the Error "
+            "schema), as are the errors of /ocsp, /captcha/ and /.well-known/est/. 429 and 503 "
+            "carry Retry-After: wait that many seconds, then send the request again.",
         },
         "servers": [{"url": server_url}],
         "security": [{"installCode": []}],
@@ -251,3 +287,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             },
         },
     }
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"] = _with_generic_errors(operation["responses"])
+    return document

@@ -9,12 +9,18 @@ through (an installer waiting for its certificate sleeps through "signing"). A w
 request also re-reads the database every second, so a lost announcement (or no Redis at
 all, as under ``make run``) costs at most a second, never a missed change.
 
+While Redis is down the waits go on: a waiter then re-reads the database every
+``POLL_WITHOUT_REDIS_SECONDS``, and the listener subscribes again (backing off to
+``RESUBSCRIBE_MAX_SECONDS``) until Redis is back. The outage is logged once when the
+subscription is lost and once when it is made again.
+
 A waiting request holds a web thread, so each process lets only a few wait at once
 (``API_STATUS_WAITERS``); the rest are answered at once and poll as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -28,6 +34,9 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 1.0
+# Without a subscription nothing wakes a waiter: the database is all it has.
+POLL_WITHOUT_REDIS_SECONDS = 1.0
+RESUBSCRIBE_MAX_SECONDS = 5.0
 CHANNEL_PREFIX = "portal:enrollment:"
 
 
@@ -98,7 +107,10 @@ class _Listener:
                 waiter.woken.set()
 
     def _listen(self) -> None:
+        backoff = 0.0
+        lost_at: float | None = None
         while True:
+            pubsub = None
             try:
                 client = redis.Redis.from_url(
                     self._url, socket_connect_timeout=1, health_check_interval=30
@@ -106,15 +118,33 @@ class _Listener:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
                 self.subscribed.set()
+                backoff = 0.0
+                if lost_at is not None:
+                    logger.info(
+                        "progress listener subscribed again after %.0f s",
+                        time.monotonic() - lost_at,
+                    )
+                    lost_at = None
                 while True:
                     message = pubsub.get_message(timeout=30)
                     if message is not None and message["type"] == "pmessage":
                         self.deliver(message["channel"], message["data"])
-            except Exception:
-                # Redis restarts or is unreachable: waiters re-read every second meanwhile.
+            except Exception as error:
+                # Redis restarts or is unreachable: waiters re-read the database meanwhile.
                 self.subscribed.clear()
-                logger.info("progress listener lost Redis; subscribing again", exc_info=True)
-                time.sleep(1)
+                if lost_at is None:
+                    lost_at = time.monotonic()
+                    logger.warning(
+                        "progress listener lost Redis (%s); long polls read the database "
+                        "every %.0f s until it is back",
+                        type(error).__name__,
+                        POLL_WITHOUT_REDIS_SECONDS,
+                    )
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        pubsub.close()
+                backoff = min(RESUBSCRIBE_MAX_SECONDS, max(0.5, backoff * 2))
+                time.sleep(backoff)
 
 
 _listeners: dict[str, _Listener] = {}
@@ -166,10 +196,12 @@ def wait_for_change(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            if waiter is None:
+            if listener is None or waiter is None:
                 time.sleep(min(0.25, remaining))
                 continue
-            waiter.woken.wait(min(RECHECK_SECONDS, remaining))
+            subscribed = listener.subscribed.is_set()
+            interval = RECHECK_SECONDS if subscribed else POLL_WITHOUT_REDIS_SECONDS
+            waiter.woken.wait(min(interval, remaining))
             waiter.woken.clear()
     finally:
         if listener is not None and waiter is not None:

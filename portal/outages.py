@@ -11,14 +11,15 @@ import logging
 from collections.abc import Callable
 
 import redis
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+
+from portal.api_errors import HTTP_ERRORS, is_api_path, json_error
 
 logger = logging.getLogger(__name__)
 OUTAGES = (redis.RedisError, OperationalError, InterfaceError)
-RETRY_AFTER_SECONDS = "30"
 
 
 class OutageMiddleware:
@@ -32,13 +33,12 @@ class OutageMiddleware:
         if not isinstance(exception, OUTAGES):
             return None
         logger.warning("service unavailable: %s on %s", type(exception).__name__, request.path)
-        message = _(
-            "The service is temporarily unavailable. Please try again in a few minutes; what you entered has been kept."
-        )
         response: HttpResponse
-        if request.path.startswith("/api/"):
-            response = JsonResponse({"code": "service_unavailable", "message": message}, status=503)
+        if is_api_path(request.path_info):
+            response = json_error(request, "service_unavailable", 503)
         else:
+            message = str(HTTP_ERRORS["service_unavailable"])
             response = render(request, "503.html", {"message": message}, status=503)
-        response["Retry-After"] = RETRY_AFTER_SECONDS
+        # How long clients wait before they try again (the installers honour it).
+        response["Retry-After"] = str(settings.OUTAGE_RETRY_AFTER_SECONDS)
         return response

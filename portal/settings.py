@@ -71,6 +71,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.request_id.RequestIdMiddleware",
+    # Outside everything that can answer an error, so each error under the API's prefixes
+    # (404, 405, 410, 413, 414, 500) becomes JSON with a code; see portal/api_errors.py.
+    "portal.api_errors.ApiErrorMiddleware",
     "portal.outages.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -151,7 +154,11 @@ else:
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 RATELIMIT_USE_CACHE = "default"
+# Closed for what takes a secret or makes something; reads of the installer API count per
+# process while Redis is down (portal/ratelimits.py).
 RATELIMIT_FAIL_OPEN = False
+# Retry-After (seconds) of the 503 answered while Redis or the database is down.
+OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 30, minimum=1, maximum=3600)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
@@ -283,6 +290,9 @@ API_READ_RATE_PER_ADDRESS = env_str("API_READ_RATE_PER_ADDRESS", "600/m")
 # process may wait at once (each holds a thread; the rest are answered at once).
 API_STATUS_MAX_WAIT = env_int("API_STATUS_MAX_WAIT", 20, minimum=0, maximum=60)
 API_STATUS_WAITERS = env_int("API_STATUS_WAITERS", 4, minimum=0)
+# The longest path and query string under the API's prefixes; longer ones get 414 JSON.
+# At most 4000, below gunicorn's limit_request_line (4094 bytes), which answers a plain 400.
+API_MAX_URL_LENGTH = env_int("API_MAX_URL_LENGTH", 2048, minimum=256, maximum=4000)
 
 # --- Metrics ---------------------------------------------------------------------------
 # /metrics answers a bearer METRICS_TOKEN, or clients in METRICS_ALLOWED_NETWORKS; no one else.

@@ -210,7 +210,9 @@ class TestRateLimits:
         statuses = [submit(client, code, b"").status_code for _ in range(3)]
         assert statuses == [422, 422, 429]
         response = submit(client, code)
-        assert response.json()["code"] == "rate_limited" and response["Retry-After"] == "60"
+        assert response.json()["code"] == "rate_limited"
+        # The seconds until the minute's window ends, not a fixed minute.
+        assert 1 <= int(response["Retry-After"]) <= 60
 
     def test_too_many_requests_per_address_is_429(self, client: Client, settings: Any) -> None:
         settings.API_READ_RATE_PER_ADDRESS = "3/m"
