@@ -175,3 +175,35 @@ class TestExpiry:
             status="installed", expires_at=timezone.now() - timedelta(days=1)
         )
         assert expire_and_remind() == {"expired": 0, "reminded": 0}
+
+
+def test_the_recipe_is_sh_that_gives_back_the_portal_address_code_and_name(
+    client: Client,
+    make_enrollment: Callable[..., Enrollment],
+    hierarchy: CertificateAuthority,
+    settings: Any,
+) -> None:
+    import html as html_module
+    import subprocess
+
+    # An address sh would misread unquoted ('&' ends a command), though the start-up check
+    # would refuse it: the recipe must not depend on that check.
+    settings.PORTAL_URL = "https://portal.example/a&b='$(touch pwned)'"
+    enrollment = make_enrollment(kind="system", name="Koppeling")
+    page_links_session(client, enrollment)
+    shown = client.post(url(enrollment, "install-code/"), follow=True).content.decode()
+    recipe = re.search(r'<pre class="recipe"[^>]*><code>(.*?)</code></pre>', shown, re.S)
+    assert recipe is not None
+    commands = html_module.unescape(recipe.group(1))
+    assignments = "\n".join(commands.split("\n")[:3])
+    result = subprocess.run(
+        ["sh", "-c", assignments + '\nprintf "%s\\n" "$PORTAL" "$CODE" "$SUBJECT"'],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    portal, code, subject = result.stdout.split("\n")[:3]
+    assert portal == settings.PORTAL_URL
+    assert InstallCode.objects.find(code) is not None
+    assert subject == f"/CN={enrollment.certificate_name}"
+    assert subprocess.run(["sh", "-n", "-c", commands]).returncode == 0
