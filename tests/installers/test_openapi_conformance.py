@@ -12,7 +12,13 @@ from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from ca.models import CertificateAuthority
 from enrollment import progress_events
@@ -76,3 +82,32 @@ def test_the_api_answers_as_its_openapi_document_says(case: Any, install_code: s
     # Excluded: a schema cannot say "a valid PKCS#10 request", so schema-valid bodies are
     # rightly refused with the CSR policy's 422 and code.
     case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+
+OTHER_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+@pytest.mark.django_db
+def test_an_undeclared_method_gets_the_405_its_operation_documents(install_code: str) -> None:
+    """schemathesis judges each 405 by the operation's own responses (body, Allow header)."""
+    checked = 0
+    for path, operations in schema.raw_schema["paths"].items():
+        declared = {method.upper() for method in operations}
+        operation = schema[path][sorted(declared)[0]]
+        for method in sorted(OTHER_METHODS - declared):
+            case = operation.Case(headers={"Authorization": f"Bearer {install_code}"})
+            case.method = method
+            response = case.call()
+            assert response.status_code == 405, (path, method, response.status_code)
+            case.method = sorted(declared)[0]  # judged by the documented operation's responses
+            case.validate_response(
+                response,
+                checks=[
+                    status_code_conformance,
+                    content_type_conformance,
+                    response_schema_conformance,
+                    response_headers_conformance,
+                ],
+            )
+            checked += 1
+    assert checked >= 8
