@@ -10,7 +10,7 @@ and keeps its headers (Allow on a 405, Retry-After on a 503).
 It also refuses an over-long request line before routing: 414 ``uri_too_long`` beyond
 ``API_MAX_URL_LENGTH``. Longer ones never reach Django: gunicorn answers a request line over
 its ``limit_request_line`` (4094 bytes) with its own 400, and nginx one over its
-``large_client_header_buffers`` (8 KiB) with its own 414 (see README, "Errors").
+``large_client_header_buffers`` (8 KiB) with its own 414.
 
 Successful answers are never touched, nor OCSP answers (RFC 6960 has its own error
 statuses, inside a 200 response), nor an error that is JSON already.
