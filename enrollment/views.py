@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -60,11 +60,19 @@ def installation(request: HttpRequest, public_id: str) -> HttpResponse:
         if page_links.open_link(request, str(public_id), token):
             return redirect("enrollment:installation", public_id=public_id)
         raise Http404
-    enrollment = _own_enrollment(request, public_id)
+    return _installation_page(request, _own_enrollment(request, public_id))
+
+
+def _installation_page(
+    request: HttpRequest,
+    enrollment: Enrollment,
+    install_code: str | None = None,
+    notice: str = "",
+) -> HttpResponse:
     detected = installers.detect_platform(request.META.get("HTTP_USER_AGENT", ""))
     platforms = sorted(installers.PLATFORMS.values(), key=lambda p: p.key != detected)
     progress, error_code = enrollment.progress()
-    return render(
+    response = render(
         request,
         "enrollment/installation.html",
         {
@@ -74,9 +82,15 @@ def installation(request: HttpRequest, public_id: str) -> HttpResponse:
             "progress": _progress(7, skip_password=enrollment.kind == "system"),
             "platforms": platforms,
             "install": install_status(enrollment, progress, error_code),
-            "install_code": request.session.pop(_shown_code_key(enrollment), None),
+            "install_code": install_code,
+            "install_code_notice": notice,
+            # Which code the "show a new install code" form replaces (see show_install_code).
+            "latest_install_code": _latest_install_code(enrollment),
         },
     )
+    if install_code:
+        add_never_cache_headers(response)  # the code is on this page and nowhere else
+    return response
 
 
 def install_status(enrollment: Enrollment, progress: str, error_code: str) -> dict[str, object]:
@@ -149,16 +163,27 @@ def download_installer(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 def show_install_code(request: HttpRequest, public_id: str) -> HttpResponse:
-    """System certificates: a new install code for administrators who make the key themselves."""
+    """System certificates: a new install code for administrators who make the key themselves.
+
+    The code is shown in this response and kept nowhere but as a hash: not in the session,
+    so no redirect. The form names the code it replaces; a reload or a double click sends
+    that form again after the code was made, and is told so instead of replacing it.
+    """
     enrollment = _own_enrollment(request, public_id)
-    if enrollment.kind == "system" and enrollment.is_open:
-        # Shown once on the next page load; the session keeps it only until then.
-        request.session[_shown_code_key(enrollment)] = InstallCode.objects.mint(enrollment)
-    return redirect(reverse("enrollment:installation", args=[public_id]) + "#installatiecode")
+    if enrollment.kind != "system" or not enrollment.is_open:
+        return redirect("enrollment:installation", public_id=public_id)
+    if request.POST.get("replaces", "") != str(_latest_install_code(enrollment)):
+        notice = _(
+            "This install code was already shown, and is not shown again. Use the code you "
+            "copied, or show a new install code."
+        )
+        return _installation_page(request, enrollment, notice=notice)
+    return _installation_page(request, enrollment, InstallCode.objects.mint(enrollment))
 
 
-def _shown_code_key(enrollment: Enrollment) -> str:
-    return f"install_code_once:{enrollment.public_id}"
+def _latest_install_code(enrollment: Enrollment) -> int:
+    latest = enrollment.install_codes.order_by("-pk").values_list("pk", flat=True).first()
+    return latest or 0
 
 
 def policy(request: HttpRequest, version: str | None = None) -> HttpResponse:

@@ -37,6 +37,21 @@ def owner(client: Client, enrollment: Enrollment) -> Client:
     return client
 
 
+def show_install_code(client: Client, enrollment: Enrollment) -> str:
+    """Press "Show install code" on the page as it is now; the page that answers."""
+    page = client.get(url(enrollment)).content.decode()
+    replaces = re.search(r'name="replaces" value="(\d+)"', page)
+    assert replaces is not None
+    response = client.post(url(enrollment, "install-code/"), {"replaces": replaces.group(1)})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def shown_code(page: str) -> str | None:
+    code = re.search(r'id="install-code" class="code" type="text" readonly value="([^"]+)"', page)
+    return code.group(1) if code else None
+
+
 def page_links_session(client: Client, enrollment: Enrollment) -> None:
     session = client.session
     session["enrollments"] = [str(enrollment.public_id)]
@@ -104,10 +119,28 @@ def test_system_certificates_show_the_install_code_once_with_a_recipe(
     page_links_session(client, enrollment)
     html = client.get(url(enrollment)).content.decode()
     assert "openssl req -new" in html and "/api/v1/csr" in html
-    shown = client.post(url(enrollment, "install-code/"), follow=True).content.decode()
-    code = re.search(r'id="install-code" class="code" type="text" readonly value="([^"]+)"', shown)
-    assert code is not None and InstallCode.objects.find(code.group(1)) is not None
-    assert code.group(1) not in client.get(url(enrollment)).content.decode()
+    code = shown_code(show_install_code(client, enrollment))
+    assert code is not None and InstallCode.objects.find(code) is not None
+    assert code not in client.get(url(enrollment)).content.decode()
+    assert not any(code in str(value) for value in client.session.values())
+
+
+def test_a_reload_of_show_install_code_says_it_was_shown_and_makes_no_new_code(
+    client: Client, make_enrollment: Callable[..., Enrollment], hierarchy: CertificateAuthority
+) -> None:
+    enrollment = make_enrollment(kind="system", name="Koppeling")
+    page_links_session(client, enrollment)
+    page = client.get(url(enrollment)).content.decode()
+    form = {"replaces": re.findall(r'name="replaces" value="(\d+)"', page)[0]}
+    first = shown_code(client.post(url(enrollment, "install-code/"), form).content.decode())
+    assert first is not None
+    replay = client.post(url(enrollment, "install-code/"), form).content.decode()
+    assert shown_code(replay) is None
+    assert "Deze installatiecode is al getoond" in replay
+    assert enrollment.install_codes.count() == 1
+    assert InstallCode.objects.find(first) is not None  # the shown code still works
+    second = shown_code(show_install_code(client, enrollment))
+    assert second not in (None, first) and enrollment.install_codes.count() == 2
 
 
 def test_an_expired_enrollment_offers_no_download(owner: Client, enrollment: Enrollment) -> None:
@@ -191,7 +224,7 @@ def test_the_recipe_is_sh_that_gives_back_the_portal_address_code_and_name(
     settings.PORTAL_URL = "https://portal.example/a&b='$(touch pwned)'"
     enrollment = make_enrollment(kind="system", name="Koppeling")
     page_links_session(client, enrollment)
-    shown = client.post(url(enrollment, "install-code/"), follow=True).content.decode()
+    shown = show_install_code(client, enrollment)
     recipe = re.search(r'<pre class="recipe"[^>]*><code>(.*?)</code></pre>', shown, re.S)
     assert recipe is not None
     commands = html_module.unescape(recipe.group(1))
