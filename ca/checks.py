@@ -92,3 +92,25 @@ def production_policy_oid(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
             )
         ]
     return []
+
+
+# The longest common name the CA makes from CA_NAME (ca.authority), and RFC 5280's upper
+# bound for a common name (ub-common-name).
+LONGEST_CA_SUFFIX = " Issuing CA 2026"
+COMMON_NAME_MAX = 64
+
+
+@register("ca")
+def ca_name_fits_a_common_name(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    longest = len(settings.CA_NAME) + len(LONGEST_CA_SUFFIX)
+    if settings.CA_NAME.strip() and longest <= COMMON_NAME_MAX:
+        return []
+    return [
+        Error(
+            f"CA_NAME must be 1 to {COMMON_NAME_MAX - len(LONGEST_CA_SUFFIX)} characters: "
+            f"the CA's common names add {LONGEST_CA_SUFFIX!r} and may be at most "
+            f"{COMMON_NAME_MAX} long.",
+            hint="Set a shorter CA_NAME (it defaults to PORTAL_NAME).",
+            id="ca.E006",
+        )
+    ]

@@ -571,6 +571,7 @@ class AuditEvent(models.TextChoices):
     ACCESS_REFUSED = "access_refused", _("access refused")
     HOLDER_BLOCKED = "holder_blocked", _("holder blocked")
     HOLDER_UNBLOCKED = "holder_unblocked", _("holder unblocked")
+    HOLDER_ISSUED = "holder_issued", _("holder issued")
 
 
 GENESIS_HASH = "0" * 64

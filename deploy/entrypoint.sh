@@ -64,6 +64,9 @@ role="${1:-web}"
 case "$role" in
     web)
         argon2_runs
+        # gunicorn runs no system checks: a setting that would break a mail, a letter or an
+        # installer (portal.E004-E006) stops the web tier here, not at a user's download.
+        manage check
         exec gunicorn portal.wsgi \
             --bind "0.0.0.0:${PORT:-8000}" \
             --workers "${GUNICORN_WORKERS:-3}" \

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -19,16 +18,19 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from enrollment import bulk
-from enrollment.letters import pin_letters_pdf, send_pin_to_messagebox
+from enrollment.letters import pin_letters_pdf
+from enrollment.mail import store_pin_mails
 from enrollment.models import (
     ActivationCode,
     Consent,
     Enrollment,
     Holder,
     Organisation,
+    OutgoingMail,
     PolicyDocument,
     RefusedAddress,
 )
+from portal.client_address import client_address
 
 
 @admin.register(Organisation)
@@ -65,12 +67,13 @@ def _uploaded_text(request: HttpRequest) -> str | None:
         return None
 
 
-def _deliver_pins(issued: list[tuple[Holder, str]]) -> HttpResponse:
-    """Message-box holders get their PIN by e-mail; the letters come back as one PDF."""
+def _admin_actor(request: HttpRequest) -> str:
+    return f"admin:{request.user.get_username()}"
+
+
+def _pin_letters(issued: list[tuple[Holder, str]]) -> HttpResponse:
+    """The letters as one PDF (message-box holders' PINs went to the outbox with them)."""
     letters = [(holder, pin) for holder, pin in issued if holder.pin_delivery == "letter"]
-    for holder, pin in issued:
-        if holder.pin_delivery == "messagebox":
-            transaction.on_commit(partial(send_pin_to_messagebox, holder, pin))
     response = HttpResponse(pin_letters_pdf(letters), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="pincodes-{timezone.localdate():%Y%m%d}.pdf"'
@@ -122,8 +125,14 @@ class HolderAdmin(admin.ModelAdmin):
             else:
                 report = bulk.read(text)
                 if report.ok and request.POST.get("confirm") == "1":
-                    issued = bulk.import_holders(report)
-                    return _deliver_pins(issued)
+                    try:
+                        issued = bulk.import_holders(report, actor=f"{_admin_actor(request)}:csv")
+                    except bulk.RowRefused as refused:
+                        context["problem"] = _(
+                            "Line %(line)s: %(problems)s Nothing has been imported."
+                        ) % {"line": refused.line, "problems": "; ".join(refused.problems)}
+                    else:
+                        return _pin_letters(issued)
                 context.update(report=report, csv_text=text)
         return TemplateResponse(request, "admin/enrollment/holder_import.html", context)
 
@@ -143,6 +152,8 @@ class HolderAdmin(admin.ModelAdmin):
             allowed_networks=obj.allowed_networks,
             pin_delivery=obj.pin_delivery,
             messagebox_address=obj.messagebox_address,
+            actor=_admin_actor(request),
+            client_address=client_address(request),
         )
         obj.pk, obj.user_number = holder.pk, holder.user_number
         request._issued_pins = [(holder, pin)]  # type: ignore[attr-defined]
@@ -177,10 +188,13 @@ class HolderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Issue new PINs as letters (PDF) or to the message box"))
     def issue_pin_letters(self, request: HttpRequest, queryset: QuerySet[Holder]) -> HttpResponse:
-        issued = [
-            (holder, holder.issue_pin()) for holder in queryset.select_related("organisation")
-        ]
-        return _deliver_pins(issued)
+        # The new PINs and the message-box mails that carry some of them commit together.
+        with transaction.atomic():
+            issued = [
+                (holder, holder.issue_pin()) for holder in queryset.select_related("organisation")
+            ]
+            store_pin_mails(issued)
+        return _pin_letters(issued)
 
     @admin.action(description=_("Block"))
     def block_holders(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
@@ -255,6 +269,34 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[PolicyDocument]) -> None:
         for document in queryset.filter(published_at=None):
             document.publish()
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """What the outbox sent, still has to send, or gave up on; read-only, bodies never shown."""
+
+    list_display = ["created_at", "kind", "subject", "attempts", "sent_at", "failed_at"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject"]
+    fields = (
+        "kind",
+        "subject",
+        "from_email",
+        "recipients",
+        "created_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+        "failed_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(RefusedAddress)

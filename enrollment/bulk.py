@@ -6,9 +6,10 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
+from enrollment.mail import store_pin_mails
 from enrollment.models import Holder, HolderKind, Organisation
 
 COLUMNS = [
@@ -23,6 +24,9 @@ COLUMNS = [
 ]
 REQUIRED = ["name", "organisation", "contact_email"]
 MAX_ROWS = 5000
+# The CSV column that holds each model field, so that a row's error names what to correct.
+_HOLDER_COLUMNS = {"display_name": "name", "allowed_networks": "allowed_ips"}
+_ORGANISATION_COLUMNS = {"name": "organisation"}
 
 
 @dataclass
@@ -42,6 +46,15 @@ class ImportReport:
         return not self.errors and all(not row.errors for row in self.rows)
 
 
+class RowRefused(Exception):
+    """A row failed while importing (after a clean report); nothing was imported."""
+
+    def __init__(self, row: ImportRow, problems: list[str]) -> None:
+        super().__init__(f"line {row.line}: {'; '.join(problems)}")
+        self.line = row.line
+        self.problems = problems
+
+
 def read(text: str) -> ImportReport:
     """Check every row as the import would, writing nothing."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=_delimiter(text))
@@ -56,11 +69,15 @@ def read(text: str) -> ImportReport:
     if errors:
         return ImportReport([], errors)
     rows: list[ImportRow] = []
-    for line, raw in enumerate(reader, start=2):
-        if line - 1 > MAX_ROWS:
+    # The line a record starts on: a quoted value may span lines, so records and lines
+    # are not counted alike (reader.line_num is the line a record ends on).
+    line = reader.line_num + 1
+    for raw in reader:
+        if len(rows) >= MAX_ROWS:
             return ImportReport(rows, [f"more than {MAX_ROWS} rows: split the file"])
         values = {key.strip(): (value or "").strip() for key, value in raw.items() if key}
         rows.append(_check(ImportRow(line, values)))
+        line = reader.line_num + 1
     if not rows:
         errors.append("the file has no rows")
     return ImportReport(rows, errors)
@@ -71,6 +88,18 @@ def _delimiter(text: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
+def _networks(values: dict[str, str]) -> str:
+    return "\n".join(ip.strip() for ip in values.get("allowed_ips", "").split(";") if ip.strip())
+
+
+def _problems(exc: ValidationError, columns: dict[str, str]) -> list[str]:
+    problems = []
+    for key, messages in exc.message_dict.items():
+        text = " ".join(messages)
+        problems.append(text if key == NON_FIELD_ERRORS else f"{columns.get(key, key)}: {text}")
+    return problems
+
+
 def _check(row: ImportRow) -> ImportRow:
     values = row.values
     for name in REQUIRED:
@@ -79,51 +108,64 @@ def _check(row: ImportRow) -> ImportRow:
     kind = values.get("kind") or HolderKind.PERSONAL
     if kind not in HolderKind.values:
         row.errors.append(f"kind must be personal or system, not {kind!r}")
+    organisation = Organisation(
+        name=values.get("organisation", ""), agb_code=values.get("agb_code", "")
+    )
     holder = Holder(
         display_name=values.get("name", ""),
         contact_email=values.get("contact_email", ""),
         kind=kind,
-        allowed_networks="\n".join(
-            ip.strip() for ip in values.get("allowed_ips", "").split(";") if ip.strip()
-        ),
+        allowed_networks=_networks(values),
         pin_delivery=values.get("pin_delivery") or "letter",
         messagebox_address=values.get("messagebox_address", ""),
-        organisation=Organisation(
-            name=values.get("organisation", "x"), agb_code=values.get("agb_code", "")
-        ),
+        organisation=organisation,
     )
     try:
         holder.full_clean(exclude=["user_number", "organisation"])
-        holder.organisation.full_clean(exclude=["name"])
     except ValidationError as exc:
-        row.errors.extend(
-            f"{key}: {' '.join(messages)}" for key, messages in exc.message_dict.items()
+        row.errors.extend(_problems(exc, _HOLDER_COLUMNS))
+    try:
+        # The same rule as Organisation.objects.find_or_create; the name may exist already,
+        # and an empty one is reported above.
+        organisation.full_clean(
+            exclude=[] if organisation.name else ["name"], validate_unique=False
         )
+    except ValidationError as exc:
+        row.errors.extend(_problems(exc, _ORGANISATION_COLUMNS))
     return row
 
 
 @transaction.atomic
-def import_holders(report: ImportReport) -> list[tuple[Holder, str]]:
-    """Create every holder of a clean report, or (on any error) none of them."""
+def import_holders(report: ImportReport, *, actor: str = "import") -> list[tuple[Holder, str]]:
+    """Create every holder of a clean report, or (on any error) none of them.
+
+    The holders, their PINs, their mails (the message-box PINs' too) and the audit entries
+    are one transaction; a row that fails now raises RowRefused, naming it, and undoes all.
+    """
     if not report.ok:
         raise ValueError("the report has errors")
     issued = []
     for row in report.rows:
         values = row.values
-        organisation, _created = Organisation.objects.get_or_create(
-            name=values["organisation"], defaults={"agb_code": values.get("agb_code", "")}
-        )
-        issued.append(
-            Holder.objects.issue(
+        try:
+            organisation = Organisation.objects.find_or_create(
+                values["organisation"], values.get("agb_code", "")
+            )
+        except ValidationError as exc:
+            raise RowRefused(row, _problems(exc, _ORGANISATION_COLUMNS)) from None
+        try:
+            holder, pin = Holder.objects.issue(
                 display_name=values["name"],
                 organisation=organisation,
                 contact_email=values["contact_email"],
                 kind=values.get("kind") or HolderKind.PERSONAL,
-                allowed_networks="\n".join(
-                    ip.strip() for ip in values.get("allowed_ips", "").split(";") if ip.strip()
-                ),
+                allowed_networks=_networks(values),
                 pin_delivery=values.get("pin_delivery") or "letter",
                 messagebox_address=values.get("messagebox_address", ""),
+                actor=actor,
             )
-        )
+            store_pin_mails([(holder, pin)])
+        except ValidationError as exc:
+            raise RowRefused(row, _problems(exc, _HOLDER_COLUMNS)) from None
+        issued.append((holder, pin))
     return issued

@@ -1,7 +1,8 @@
 """PIN letters: one page per holder with the user number and the PIN, for printing and post.
 
 The PDF is made in memory and handed straight to the admin's browser; the PIN is in it and
-nowhere else (the database keeps only its hash).
+nowhere else (the database keeps only its hash). A message-box holder's PIN goes by mail
+instead (enrollment.mail.pin_message, through the encrypted outbox).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
 from fpdf import FPDF
 
@@ -77,21 +77,3 @@ def pin_letters_pdf(issued: list[tuple[Holder, str]]) -> bytes:
         pdf.set_font("Courier", style="B", size=16)
         pdf.cell(0, 10, pin, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
-
-
-def send_pin_to_messagebox(holder: Holder, pin: str) -> None:
-    """The other channel: the PIN by e-mail to the organisation's message-box address.
-
-    Sent from the request that made the PIN, never through the task queue, so the PIN is not
-    written to Redis on its way.
-    """
-    send_mail(
-        subject=f"{settings.PORTAL_NAME}: pincode voor {holder.display_name}",
-        message=(
-            f"Pincode voor {holder.display_name} ({holder.organisation.name}) bij {settings.PORTAL_NAME}.\n\n"
-            f"Gebruikersnummer: {holder.user_number}\nPincode: {pin}\n\n"
-            f"De pincode is eenmalig te gebruiken. Installeren: {settings.PORTAL_URL}/enroll/\n"
-        ),
-        from_email=None,
-        recipient_list=[holder.messagebox_address],
-    )

@@ -1,17 +1,28 @@
-"""Mail the registration authority sends. Never a PIN: that travels by letter or message box."""
+"""Mail the registration authority sends.
+
+The mails that issuing a holder makes (the user number to the contact person, the PIN to a
+message box) are composed here and kept in the outbox (``enrollment.outbox``) by the
+transaction that issues; the PIN travels nowhere else but that encrypted row and the mail.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from enrollment.outbox import OutgoingMail, checked
 
-def send_user_number(holder_id: int) -> None:
+if TYPE_CHECKING:
     from enrollment.models import Holder
 
-    holder = Holder.objects.select_related("organisation").get(pk=holder_id)
+
+def user_number_message(holder: Holder) -> EmailMessage:
+    """To the contact person: the holder's user number (never the PIN)."""
     context = {
         "holder": holder,
         "portal_name": settings.PORTAL_NAME,
@@ -20,12 +31,41 @@ def send_user_number(holder_id: int) -> None:
     # Contact persons are Dutch organisations; the mail carries an English summary too.
     with translation.override("nl"):
         body = render_to_string("enrollment/mail/user_number.txt", context)
-    send_mail(
-        subject=f"{settings.PORTAL_NAME}: gebruikersnummer voor {holder.display_name}",
-        message=body,
-        from_email=None,
-        recipient_list=[holder.contact_email],
+    return checked(
+        EmailMessage(subject=_user_number_subject(holder), body=body, to=[holder.contact_email])
     )
+
+
+def pin_message(holder: Holder, pin: str) -> EmailMessage:
+    """To the organisation's message box: the user number and the PIN."""
+    body = (
+        f"Pincode voor {holder.display_name} ({holder.organisation.name}) bij {settings.PORTAL_NAME}.\n\n"
+        f"Gebruikersnummer: {holder.user_number}\nPincode: {pin}\n\n"
+        f"De pincode is eenmalig te gebruiken. Installeren: {settings.PORTAL_URL}/enroll/\n"
+    )
+    return checked(
+        EmailMessage(subject=_pin_subject(holder), body=body, to=[holder.messagebox_address])
+    )
+
+
+def check_issue_mails(holder: Holder) -> None:
+    """Build the headers of the mails that issuing ``holder`` sends, or ValidationError.
+
+    Run by ``Holder.clean``, so an admin form, a CSV report or ``issue_holder`` refuses
+    such a holder before anything is written. The addresses are left to their fields'
+    validators; the subject and the sender (settings) are what else can fail.
+    """
+    checked(EmailMessage(subject=_user_number_subject(holder)))
+    if holder.pin_delivery == "messagebox":
+        checked(EmailMessage(subject=_pin_subject(holder)))
+
+
+def _user_number_subject(holder: Holder) -> str:
+    return f"{settings.PORTAL_NAME}: gebruikersnummer voor {holder.display_name}"
+
+
+def _pin_subject(holder: Holder) -> str:
+    return f"{settings.PORTAL_NAME}: pincode voor {holder.display_name}"
 
 
 def send_enrollment_confirmation(enrollment_id: int) -> None:
@@ -99,3 +139,10 @@ def send_unused_pin_reminder(code_id: int) -> None:
         from_email=None,
         recipient_list=[code.holder.contact_email],
     )
+
+
+def store_pin_mails(issued: Iterable[tuple[Holder, str]]) -> None:
+    """Keep each message-box holder's PIN mail in the outbox; call it in the issuing transaction."""
+    for holder, pin in issued:
+        if holder.pin_delivery == "messagebox":
+            OutgoingMail.objects.store(pin_message(holder, pin), kind="pin")

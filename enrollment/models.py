@@ -23,24 +23,48 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ca.models import AuditEntry, AuditEvent
 from enrollment import user_numbers
+from enrollment.mail import check_issue_mails, user_number_message
+from enrollment.outbox import OutgoingMail  # a model of its own module; registered from here
 from enrollment.signals import holder_blocked, holder_unblocked
+from portal.plain_text import PlainTextEmailField, PlainTextField, first_forbidden
 
 PIN_LENGTH = 8
 CERTIFICATE_NAME_MAX_LENGTH = 7
-CERTIFICATE_NAME_PATTERN = r"^[A-Za-z0-9-]{1,7}$"
+# Anchored with \A and \Z: "$" also matches before a trailing line feed, and a regex
+# validator searches, so "ABC\n" would pass "^…$".
+CERTIFICATE_NAME_PATTERN = r"\A[A-Za-z0-9-]{1,7}\Z"
+
+
+class OrganisationManager(models.Manager["Organisation"]):
+    def find_or_create(self, name: str, agb_code: str = "") -> Organisation:
+        """The organisation of this name as the field normalises it, created if new.
+
+        Validated like the admin form validates it (ValidationError), so the CSV import and
+        ``issue_holder`` store no name that the form would refuse.
+        """
+        candidate = self.model(name=name, agb_code=agb_code)
+        candidate.full_clean(validate_unique=False)
+        organisation, _created = self.get_or_create(
+            name=candidate.name, defaults={"agb_code": candidate.agb_code}
+        )
+        return organisation
 
 
 class Organisation(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    agb_code = models.CharField(
+    name = PlainTextField(_("name"), max_length=200, unique=True)
+    agb_code = PlainTextField(
         _("AGB code"),
         max_length=8,
         blank=True,
-        validators=[RegexValidator(r"^\d{8}$", _("An AGB code has 8 digits."))],
+        # [0-9], not \d: \d also takes other scripts' digits ("١٢٣…").
+        validators=[RegexValidator(r"\A[0-9]{8}\Z", _("An AGB code has 8 digits."))],
         help_text=_("Optional: the organisation's 8-digit AGB code."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = OrganisationManager()
 
     class Meta:
         ordering = ["name"]
@@ -102,10 +126,15 @@ class HolderManager(models.Manager["Holder"]):
         allowed_networks: str = "",
         pin_delivery: str = "letter",
         messagebox_address: str = "",
+        actor: str = "system",
+        client_address: str | None = None,
     ) -> tuple[Holder, str]:
         """Create a holder with a fresh user number and PIN; e-mail the number to the contact.
 
         Returns the holder and the PIN in clear, which the caller shows once and forgets.
+        One transaction holds the holder, its PIN, the composed mail (outbox) and the audit
+        entry: whatever can fail, the mail's headers included, fails before it commits, and
+        the mail is sent after it (enrollment.outbox), so sending cannot undo or hide it.
         """
         holder = self.model(
             display_name=display_name,
@@ -119,19 +148,24 @@ class HolderManager(models.Manager["Holder"]):
         holder.full_clean(exclude=["user_number"])
         holder.save_with_new_user_number()
         pin = holder.issue_pin()
-        transaction.on_commit(lambda: _send_user_number_mail(holder.pk))
+        OutgoingMail.objects.store(user_number_message(holder), kind="user_number")
+        AuditEntry.objects.record(
+            AuditEvent.HOLDER_ISSUED,
+            holder,
+            actor=actor,
+            client_address=client_address,
+            details={
+                "user_number": holder.user_number,
+                "kind": holder.kind,
+                "organisation": holder.organisation_id,
+            },
+        )
         return holder, pin
-
-
-def _send_user_number_mail(holder_id: int) -> None:
-    from enrollment.mail import send_user_number
-
-    send_user_number(holder_id)
 
 
 class Holder(models.Model):
     user_number = models.CharField(_("user number"), max_length=14, unique=True, editable=False)
-    display_name = models.CharField(
+    display_name = PlainTextField(
         _("name"), max_length=200, help_text=_("As it appears in the portal, e.g. “A. Janssen”.")
     )
     kind = models.CharField(
@@ -143,7 +177,7 @@ class Holder(models.Model):
         related_name="holders",
         verbose_name=_("organisation"),
     )
-    contact_email = models.EmailField(
+    contact_email = PlainTextEmailField(
         _("contact person's e-mail"),
         help_text=_("The user number is sent to this address."),
     )
@@ -167,7 +201,7 @@ class Holder(models.Model):
         choices=[("letter", _("letter by post")), ("messagebox", _("e-mail to a message box"))],
         default="letter",
     )
-    messagebox_address = models.EmailField(
+    messagebox_address = PlainTextEmailField(
         _("message box address"),
         blank=True,
         help_text=_("Where the PIN goes when it is delivered to a message box."),
@@ -188,7 +222,9 @@ class Holder(models.Model):
         verbose_name_plural = _("holders")
         constraints = [
             models.CheckConstraint(
-                condition=Q(user_number__regex=r"^[0-9]{14}$"), name="holder_user_number_14_digits"
+                # \A…\Z: PostgreSQL's and Python's (SQLite's) regexes both read them alike.
+                condition=Q(user_number__regex=r"\A[0-9]{14}\Z"),
+                name="holder_user_number_14_digits",
             ),
         ]
 
@@ -204,6 +240,11 @@ class Holder(models.Model):
             raise ValidationError(
                 {"allowed_networks": _("Only system certificates are bound to IP ranges.")}
             )
+        # The mails' headers are built now (from values the fields accepted; the fields name
+        # the others), so a value that no header can carry is refused before anything is
+        # written, not after the holder is committed.
+        if first_forbidden(self.display_name) is None:
+            check_issue_mails(self)
 
     @property
     def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -408,7 +449,7 @@ class PolicyDocument(models.Model):
         max_length=20,
         unique=True,
         validators=[
-            RegexValidator(r"^[0-9A-Za-z.\-]+$", _("Use digits, letters, dots and dashes."))
+            RegexValidator(r"\A[0-9A-Za-z.\-]+\Z", _("Use digits, letters, dots and dashes."))
         ],
     )
     title = models.CharField(_("title"), max_length=200)

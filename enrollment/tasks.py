@@ -8,11 +8,24 @@ from django.utils import timezone
 
 from enrollment import captcha, mail
 from enrollment.models import ActivationCode, Enrollment
+from enrollment.outbox import OutgoingMail
 
 
 @shared_task(name="enrollment.send_confirmation")
 def send_confirmation(enrollment_id: int) -> None:
     mail.send_enrollment_confirmation(enrollment_id)
+
+
+@shared_task(name="enrollment.send_outgoing_mail")
+def send_outgoing_mail(mail_id: int) -> bool:
+    """Queued when the transaction that stored the mail commits; a failure waits for the sweep."""
+    return OutgoingMail.objects.send(mail_id)
+
+
+@shared_task(name="enrollment.sweep_outgoing_mail")
+def sweep_outgoing_mail() -> int:
+    """Send mails whose retry is due, or whose task never reached the broker."""
+    return OutgoingMail.objects.send_due()
 
 
 @shared_task(name="enrollment.purge_expired_captchas")

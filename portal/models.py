@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
@@ -16,16 +13,14 @@ from django_otp.oath import TOTP
 
 from ca.models import Certificate
 from enrollment.models import BlockReason, Holder
+from portal import encryption
 
 TOTP_TOLERANCE = 1  # one 30-second step either way: phones' clocks drift
 
 
 def _fernet() -> Fernet:
     # The key that encrypts authenticator secrets at rest, derived from SECRET_KEY.
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"portal.totp-secrets"
-    ).derive(settings.SECRET_KEY.encode())
-    return Fernet(base64.urlsafe_b64encode(derived))
+    return encryption.fernet("portal.totp-secrets")
 
 
 class HolderAccount(models.Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
@@ -269,7 +270,12 @@ if EMAIL_HOST:
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{PORTAL_NAME} <noreply@localhost>")
+# formataddr quotes a name that needs it (check portal.E006 reads the result back).
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", formataddr((PORTAL_NAME, "noreply@localhost")))
+# The outbox (enrollment.outbox): attempts before a mail is given up (retries wait 1, 2, 4 …
+# minutes, at most an hour), and how often beat sends what is due (seconds).
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 10, minimum=1, maximum=100)
+MAIL_SWEEP_INTERVAL_SECONDS = float(env_int("MAIL_SWEEP_INTERVAL_SECONDS", 60, minimum=5))
 
 # --- Enrollment (the registration authority) -------------------------------------------
 PIN_VALIDITY_DAYS = env_int("PIN_VALIDITY_DAYS", 60, minimum=1, maximum=365)
@@ -412,6 +418,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": CAPTCHA_TIMEOUT * 60.0,
     },
     "enrollment-expire-and-remind": {"task": "enrollment.expire_and_remind", "schedule": 60 * 60.0},
+    "enrollment-sweep-outgoing-mail": {
+        "task": "enrollment.sweep_outgoing_mail",
+        "schedule": MAIL_SWEEP_INTERVAL_SECONDS,
+    },
     "portal-expiry-reminders": {"task": "portal.send_expiry_reminders", "schedule": 60 * 60.0},
     "ca-key-heartbeat": {"task": "ca.key_heartbeat", "schedule": 60.0},
 }

@@ -147,6 +147,13 @@ def test_the_system_check_refuses_unknown_key_types(settings: Any) -> None:
     assert [e for e in run_checks(tags=["ca"]) if e.id == "ca.E002"]
 
 
+def test_the_system_check_refuses_a_ca_name_too_long_for_a_common_name(settings: Any) -> None:
+    settings.CA_NAME = "Zorgportaal " + "x" * 37  # 49 characters + " Issuing CA 2026" > 64
+    assert [e for e in run_checks(tags=["ca"]) if e.id == "ca.E006"]
+    settings.CA_NAME = "Zorgportaal 't Gooi"
+    assert not [e for e in run_checks(tags=["ca"]) if e.id == "ca.E006"]
+
+
 def test_keys_are_loaded_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     _init(*FAST)
     issuing = CertificateAuthority.objects.current_issuing()

@@ -50,7 +50,7 @@ def test_a_file_with_errors_gets_a_report_per_line_and_writes_nothing(admin_clie
 
 
 def test_a_clean_file_is_shown_first_then_imported_whole_with_pin_letters(
-    admin_client: Client, tmp_path: Path, django_capture_on_commit_callbacks: Any
+    admin_client: Client, tmp_path: Path, django_capture_on_commit_callbacks: Any, eager_tasks: None
 ) -> None:
     report = upload(admin_client, GOOD).content.decode()
     assert Holder.objects.count() == 0

@@ -37,7 +37,7 @@ def test_the_pin_is_stored_only_as_a_hash() -> None:
 
 
 def test_the_contact_person_gets_the_user_number_but_never_the_pin(
-    django_capture_on_commit_callbacks: Any,
+    django_capture_on_commit_callbacks: Any, eager_tasks: None
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         holder, pin = issue_holder(contact_email="contact@zorg.example")

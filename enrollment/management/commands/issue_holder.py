@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from enrollment.models import Holder, HolderKind, Organisation
 
@@ -32,23 +33,38 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        organisation, _created = Organisation.objects.get_or_create(
-            name=options["organisation"], defaults={"agb_code": options["agb_code"]}
-        )
         try:
-            holder, pin = Holder.objects.issue(
-                display_name=options["name"],
-                organisation=organisation,
-                contact_email=options["contact_email"],
-                kind=options["kind"],
-                allowed_networks="\n".join(options["allowed_ip"]),
-            )
+            # One transaction for the organisation (if new), the holder, its PIN, its mail
+            # and the audit entry: a refused value leaves nothing behind. The mail is sent
+            # after the commit (enrollment.outbox), so a mail failure cannot hide the PIN.
+            with transaction.atomic():
+                try:
+                    organisation = Organisation.objects.find_or_create(
+                        options["organisation"], options["agb_code"]
+                    )
+                except ValidationError as exc:
+                    raise CommandError(_problems(exc, {"name": "organisation"})) from None
+                holder, pin = Holder.objects.issue(
+                    display_name=options["name"],
+                    organisation=organisation,
+                    contact_email=options["contact_email"],
+                    kind=options["kind"],
+                    allowed_networks="\n".join(options["allowed_ip"]),
+                    actor="command:issue_holder",
+                )
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()
-            )
-            raise CommandError(problems) from None
+            raise CommandError(_problems(exc, {"display_name": "name"})) from None
         if options["json"]:
             self.stdout.write(json.dumps({"user_number": holder.user_number, "pin": pin}))
         else:
             self.stdout.write(f"{holder.display_name}: user number {holder.user_number}, PIN {pin}")
+
+
+def _problems(exc: ValidationError, options: dict[str, str]) -> str:
+    """``field: message`` per field, fields named as the command's options name them."""
+    return "; ".join(
+        " ".join(messages)
+        if field == NON_FIELD_ERRORS
+        else f"{options.get(field, field)}: {' '.join(messages)}"
+        for field, messages in exc.message_dict.items()
+    )

@@ -1,0 +1,1 @@
+from tests.ca.conftest import eager_tasks  # noqa: F401
