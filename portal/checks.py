@@ -11,7 +11,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ValidationError
 from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
@@ -167,3 +167,99 @@ def from_email_valid(app_configs: Any, **kwargs: Any) -> list[Error]:
             id="portal.E006",
         )
     ]
+
+
+# --- Only nginx vouches for a client certificate ----------------------------------------
+# What web believes from a TRUSTED_PROXIES address: the client's address and its verified
+# certificate (portal.client_address.from_trusted_proxy). In compose that network is shared
+# with every web container and the host's gateway, so the address alone vouches for nothing;
+# the secret nginx sends does. The alphabet is what deploy/nginx/proxy-secret.sh accepts
+# (hex or base64url): anything else could end nginx's quoted string.
+PROXY_SECRET_MIN_LENGTH = 32
+PROXY_SECRET_MAX_LENGTH = 256
+_PROXY_SECRET_CHARACTERS = re.compile(r"\A[A-Za-z0-9_-]*\Z")
+# Wider than this, a network holds more than the one nginx and the web containers behind it.
+PROXY_NETWORK_MIN_PREFIX = {4: 24, 6: 64}
+_EDGE_HINT = (
+    "Give nginx and web the same secret file, e.g. `openssl rand -hex 32 > "
+    "secrets/proxy_secret` (docker-compose.yml passes it as PROXY_SECRET_FILE); "
+    "see docs/operations-edge.md."
+)
+
+
+@register("portal")
+def proxy_secret_required(app_configs: Any, **kwargs: Any) -> list[Error]:
+    if settings.PRODUCTION and settings.TRUSTED_PROXIES and not settings.PROXY_SECRET:
+        return [
+            Error(
+                "TRUSTED_PROXIES is set but PROXY_SECRET is not: any process at those addresses "
+                "(another container on nginx's network, the Docker host) could claim a "
+                "holder's client certificate and any client address.",
+                hint=_EDGE_HINT,
+                id="portal.E010",
+            )
+        ]
+    return []
+
+
+def proxy_secret_problem(secret: str) -> str | None:
+    if not _PROXY_SECRET_CHARACTERS.match(secret):
+        bad = next(c for c in secret if not _PROXY_SECRET_CHARACTERS.match(c))
+        return f"it contains {describe(bad)}"
+    if len(secret) < PROXY_SECRET_MIN_LENGTH:
+        return f"it has {len(secret)} characters, fewer than {PROXY_SECRET_MIN_LENGTH}"
+    if len(secret) > PROXY_SECRET_MAX_LENGTH:
+        return f"it has {len(secret)} characters, more than {PROXY_SECRET_MAX_LENGTH}"
+    return None
+
+
+@register("portal")
+def proxy_secret_valid(app_configs: Any, **kwargs: Any) -> list[Error]:
+    if not settings.PROXY_SECRET:
+        return []
+    problem = proxy_secret_problem(settings.PROXY_SECRET)
+    if problem is None:
+        return []
+    # Never the value: check output ends up in logs.
+    return [
+        Error(
+            f"PROXY_SECRET cannot be the secret nginx sends: {problem}.",
+            hint=f"Use {PROXY_SECRET_MIN_LENGTH} to {PROXY_SECRET_MAX_LENGTH} characters of "
+            f"A-Z a-z 0-9 _ - (hex or base64url). {_EDGE_HINT}",
+            id="portal.E011",
+        )
+    ]
+
+
+@register("portal")
+def trusted_proxies_narrow(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    wide = [
+        str(network)
+        for network in settings.TRUSTED_PROXIES
+        if network.prefixlen < PROXY_NETWORK_MIN_PREFIX[network.version]
+    ]
+    if not wide:
+        return []
+    return [
+        Warning(
+            f"TRUSTED_PROXIES contains {', '.join(wide)}: every address there may name "
+            "clients and their certificates (with the proxy secret).",
+            hint="List only nginx's network: at most /24 for IPv4 and /64 for IPv6, e.g. "
+            "TRUSTED_PROXIES=172.28.1.0/24 (EDGE_SUBNET in docker-compose.yml).",
+            id="portal.W010",
+        )
+    ]
+
+
+@register("portal")
+def proxy_secret_without_proxies(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    if settings.PROXY_SECRET and not settings.TRUSTED_PROXIES:
+        return [
+            Warning(
+                "PROXY_SECRET is set but TRUSTED_PROXIES is empty: no request is believed to "
+                "come from nginx, so certificate login and the system API refuse everyone.",
+                hint="Set TRUSTED_PROXIES to nginx's network, e.g. 172.28.1.0/24.",
+                id="portal.W011",
+            )
+        ]
+    return []

@@ -17,7 +17,7 @@ from typing import Any
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.http import HttpRequest, HttpResponse
 
-from portal.client_address import is_trusted_proxy
+from portal.client_address import from_trusted_proxy
 
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -29,7 +29,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         offered = request.headers.get("X-Request-ID", "")
-        trusted = is_trusted_proxy(request.META.get("REMOTE_ADDR", ""))
+        trusted = from_trusted_proxy(request)
         request_id = offered if trusted and _VALID.match(offered) else uuid.uuid4().hex
         token = current_request_id.set(request_id)
         try:

@@ -207,6 +207,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Addresses of reverse proxies whose X-Forwarded-For we believe (see portal.client_address).
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+# The secret nginx sends in X-Proxy-Secret on every proxied request (deploy/nginx/
+# proxy-secret.sh). When set, a request from a TRUSTED_PROXIES address without it is not
+# believed either: other containers and the gateway share nginx's network. Checks
+# portal.E010, portal.E011.
+PROXY_SECRET = env_secret("PROXY_SECRET") or ""
 
 # --- Passwords --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,9 +1,11 @@
 """nginx in front of the live test server, terminating TLS and verifying client certificates
-the way the production nginx does (deploy/nginx), with a server certificate of a test CA."""
+the way the production nginx does (deploy/nginx), with a server certificate of a test CA.
+It sends the proxy secret as production does: deploy/nginx/proxy-secret.sh writes the include."""
 
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import socket
 import subprocess
 import time
@@ -23,6 +25,9 @@ from ca.crl import trust_files
 from ca.models import CertificateAuthority
 from tests.conftest import require_binary
 from tests.stack_ports import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PROXY_SECRET_SCRIPT = ROOT / "deploy" / "nginx" / "proxy-secret.sh"
 
 
 @dataclass(frozen=True)
@@ -122,15 +127,36 @@ http {{
         location @portal {{
             proxy_pass http://127.0.0.1:{upstream};
             proxy_set_header Host $host:$server_port;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Forwarded-Proto https;
             # Always set, so a client can never supply its own.
             proxy_set_header X-Client-Verify $ssl_client_verify;
             proxy_set_header X-Client-Cert $ssl_client_escaped_cert;
+            # X-Proxy-Secret, written by the production script from the secret file.
+            include {run}/proxy-secret.conf;
         }}
     }}
 }}
 """
+
+
+def write_proxy_secret_include(folder: Path, secret: str) -> Path:
+    """What the nginx image does at start: proxy-secret.sh turns the secret file into the
+    include with `proxy_set_header X-Proxy-Secret`. Returns the include's path."""
+    (folder / "proxy_secret").write_text(secret + "\n")
+    include = folder / "proxy-secret.conf"
+    subprocess.run(
+        ["sh", str(PROXY_SECRET_SCRIPT)],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PROXY_SECRET_FILE": str(folder / "proxy_secret"),
+            "PROXY_SECRET_INCLUDE": str(include),
+        },
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return include
 
 
 @dataclass
@@ -138,6 +164,10 @@ class Nginx:
     url: str
     run: Path
     binary: str
+    # The live server behind nginx, and the secret nginx sends it: what a test that plays
+    # another container (talking to web directly) needs.
+    upstream: str = ""
+    proxy_secret: str = ""
 
     def write_trust_files(self) -> None:
         for name, content in trust_files().items():
@@ -177,11 +207,16 @@ def nginx_server(
             upstream=upstream,
         )
     )
-    server = Nginx(f"https://127.0.0.1:{port}", run, binary)
+    proxy_secret = secrets.token_urlsafe(32)
+    write_proxy_secret_include(run, proxy_secret)
+    server = Nginx(
+        f"https://127.0.0.1:{port}", run, binary, f"http://127.0.0.1:{upstream}", proxy_secret
+    )
     server.write_trust_files()
     process = subprocess.Popen([binary, "-p", str(run), "-c", str(conf)], stderr=subprocess.PIPE)
     settings.PORTAL_URL = server.url
     settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
+    settings.PROXY_SECRET = proxy_secret
     settings.INSTALLER_SERVER_CA_FILE = str(server_tls.ca_pem)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

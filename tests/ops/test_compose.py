@@ -132,9 +132,15 @@ def test_web_and_beat_run_with_the_web_ca_role(compose: dict[str, Any]) -> None:
     assert services(compose)["beat"]["environment"]["CA_ROLE"] == "web"
 
 
-def test_web_trusts_only_the_compose_network_as_proxy(compose: dict[str, Any]) -> None:
-    subnet = compose["networks"]["portal"]["ipam"]["config"][0]["subnet"]
+def test_web_trusts_only_the_network_it_shares_with_nginx_alone(compose: dict[str, Any]) -> None:
+    subnet = compose["networks"]["edge"]["ipam"]["config"][0]["subnet"]
     assert services(compose)["web"]["environment"]["TRUSTED_PROXIES"] == subnet
+    on_edge = {name for name, service in services(compose).items() if "edge" in service["networks"]}
+    assert on_edge == {"nginx", "web"}
+    assert set(services(compose)["nginx"]["networks"]) == {"edge"}
+    assert set(services(compose)["web"]["networks"]) == {"edge", "backend"}
+    for name in set(services(compose)) - {"web"}:
+        assert "TRUSTED_PROXIES" not in services(compose)[name].get("environment", {}), name
 
 
 def test_portal_processes_read_secrets_from_files(compose: dict[str, Any]) -> None:
@@ -232,6 +238,7 @@ def test_the_entrypoint_is_posix_sh_and_shellcheck_clean() -> None:
     for script in (
         ENTRYPOINT,
         ROOT / "deploy" / "nginx" / "reload-trust.sh",
+        ROOT / "deploy" / "nginx" / "proxy-secret.sh",
         ROOT / "deploy" / "build-argon2.sh",
     ):
         result = subprocess.run(
@@ -282,11 +289,24 @@ def write_stub_tls_files(folder: Path) -> tuple[Path, Path, Path]:
 
 def test_the_nginx_configuration_is_accepted_by_nginx(tmp_path: Path) -> None:
     """portal.conf inside a minimal http block, the compose service names pointed at loopback
-    and the mounted certificate paths at stub files, as the nginx image would include it."""
+    and the mounted certificate paths at stub files, as the nginx image would include it;
+    the proxy secret's include written by proxy-secret.sh, as the image's entrypoint runs it."""
     nginx = require_binary("nginx")
     stub, key, crl = write_stub_tls_files(tmp_path)
+    (tmp_path / "proxy_secret").write_text("0123456789abcdef" * 4 + "\n")
+    subprocess.run(
+        ["sh", str(ROOT / "deploy" / "nginx" / "proxy-secret.sh")],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PROXY_SECRET_FILE": str(tmp_path / "proxy_secret"),
+            "PROXY_SECRET_INCLUDE": str(tmp_path / "proxy-secret.conf"),
+        },
+        check=True,
+        timeout=30,
+    )
     conf = (
         NGINX_CONF.read_text()
+        .replace("/etc/nginx/proxy-secret.conf", str(tmp_path / "proxy-secret.conf"))
         .replace("http://web:8000", "http://127.0.0.1:8000")
         .replace("/etc/nginx/tls/server.pem", str(stub))
         .replace("/etc/nginx/tls/server.key", str(key))
@@ -330,7 +350,10 @@ def test_nginx_forwards_the_client_certificate_verdict_on_every_proxied_request(
     assert proxied == 2
     assert conf.count("proxy_set_header X-Client-Verify") == proxied
     assert conf.count("proxy_set_header X-Client-Cert") == proxied
-    assert conf.count("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for") == proxied
+    # Set, not appended to: nginx is the only proxy, and a client's own entries are dropped.
+    assert conf.count("proxy_set_header X-Forwarded-For $remote_addr;") == proxied
+    assert "$proxy_add_x_forwarded_for" not in conf
+    assert conf.count("include /etc/nginx/proxy-secret.conf;") == proxied
     assert "proxy_set_header X-Forwarded-Proto https;" in conf
     assert "ssl_verify_client optional;" in conf
     assert "client_max_body_size 64k;" in conf
