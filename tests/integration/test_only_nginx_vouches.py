@@ -25,74 +25,21 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from django.contrib.auth.hashers import make_password
 
 from ca.crl import trust_files
 from ca.models import AuditEntry, CertificateAuthority
-from ca.services import order_certificate
-from enrollment.models import Enrollment, Holder
 from tests.conftest import require_binary
-from tests.enrollment.factories import issue_holder
+from tests.integration.certificates import PASSWORD, Issued
 from tests.integration.stack import Nginx, ServerTls, write_proxy_secret_include
 from tests.stack_ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "Zorg-Portaal7!"
 # Loopback addresses: nginx and the live server listen on 127.0.0.1, which TRUSTED_PROXIES
 # names; 127.0.0.2 is "another container", outside it.
 NGINX_ADDRESS = "127.0.0.1"
 OTHER_ADDRESS = "127.0.0.2"
-
-
-@dataclass(frozen=True)
-class Issued:
-    holder: Holder
-    chain: Path
-    key: Path
-    pem: str
-
-
-@pytest.fixture
-def issue(
-    tmp_path: Path, make_enrollment: Callable[..., Enrollment], eager_tasks: None
-) -> Callable[[str, str], Issued]:
-    """A holder of ``kind`` with a certificate signed by the portal, its key on disk."""
-
-    def make(kind: str, allowed: str) -> Issued:
-        holder, _pin = issue_holder(kind, name=f"Test {kind}", allowed_networks=allowed)
-        enrollment = make_enrollment(kind=kind, holder=holder)
-        if kind == "personal":
-            Enrollment.objects.filter(pk=enrollment.pk).update(
-                password_hash=make_password(PASSWORD)
-            )
-        key = ec.generate_private_key(ec.SECP256R1())
-        csr = (
-            x509.CertificateSigningRequestBuilder()
-            .subject_name(x509.Name([]))
-            .sign(key, hashes.SHA256())
-            .public_bytes(serialization.Encoding.PEM)
-        )
-        order_certificate(enrollment, csr)  # signed eagerly when this autocommit ends
-        enrollment.refresh_from_db()
-        folder = tmp_path / kind
-        folder.mkdir()
-        (folder / "key.pem").write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        pem = enrollment.certificate.pem
-        (folder / "chain.pem").write_text(pem + enrollment.certificate.issuer.pem)
-        return Issued(holder, folder / "chain.pem", folder / "key.pem", pem)
-
-    return make
 
 
 @dataclass

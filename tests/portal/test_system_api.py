@@ -13,10 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from django.contrib.auth.models import User
 from django.test import Client
 
-from ca.models import AuditEntry, CertificateAuthority, RevocationReason
-from ca.services import order_certificate
+from ca.models import AuditEntry, RevocationReason
 from enrollment.models import Enrollment, Holder, RefusedAddress
-from tests.ca.conftest import fixture_bytes
 from tests.enrollment.factories import issue_holder
 
 pytestmark = pytest.mark.django_db
@@ -25,22 +23,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _behind_nginx(settings: Any) -> None:
     settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
-
-
-@pytest.fixture
-def issue(
-    hierarchy: CertificateAuthority,
-    make_enrollment: Callable[..., Enrollment],
-    eager_tasks: None,
-    django_capture_on_commit_callbacks: Any,
-) -> Callable[..., x509.Certificate]:
-    def make(holder: Holder) -> x509.Certificate:
-        enrollment = make_enrollment(kind=holder.kind, holder=holder)
-        with django_capture_on_commit_callbacks(execute=True):
-            order_certificate(enrollment, fixture_bytes("p256.pem"))
-        return enrollment.certificate.certificate
-
-    return make
 
 
 def call(

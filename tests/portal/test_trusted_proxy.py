@@ -21,13 +21,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.test import Client, RequestFactory
 
-from ca.models import CertificateAuthority
-from ca.services import order_certificate
-from enrollment.models import Enrollment, Holder
+from enrollment.models import Holder
 from portal import checks, client_certificate
 from portal.client_address import client_address, from_trusted_proxy
 from portal.client_certificate import verified_certificate
-from tests.ca.conftest import fixture_bytes
 from tests.enrollment.factories import issue_holder
 from tests.portal.test_settings_and_checks import manage
 
@@ -41,23 +38,6 @@ def _edge(settings: Any) -> None:
     settings.TRUSTED_PROXIES = [ipaddress.ip_network("172.28.1.0/24")]
     settings.PROXY_SECRET = SECRET
     client_certificate._last_logged.clear()
-
-
-@pytest.fixture
-def certificate(
-    db: None,
-    hierarchy: CertificateAuthority,
-    make_enrollment: Callable[..., Enrollment],
-    eager_tasks: None,
-    django_capture_on_commit_callbacks: Any,
-) -> Callable[[Holder], x509.Certificate]:
-    def make(holder: Holder) -> x509.Certificate:
-        enrollment = make_enrollment(kind=holder.kind, holder=holder)
-        with django_capture_on_commit_callbacks(execute=True):
-            order_certificate(enrollment, fixture_bytes("p256.pem"))
-        return enrollment.certificate.certificate
-
-    return make
 
 
 def headers(
@@ -110,20 +90,20 @@ def test_x_forwarded_for_is_believed_only_from_nginx() -> None:
 
 
 def test_the_certificate_is_honoured_from_nginx_with_the_right_secret(
-    certificate: Callable[[Holder], x509.Certificate],
+    issue: Callable[[Holder], x509.Certificate],
 ) -> None:
     holder, _pin = issue_holder("personal")
-    issued = certificate(holder)
+    issued = issue(holder)
     assert verified_certificate(a_request(**headers(issued, NGINX, SECRET))) == issued
     for peer, secret in ((NGINX, None), (NGINX, "x" * 43), (OTHER, SECRET), (OTHER, None)):
         assert verified_certificate(a_request(**headers(issued, peer, secret))) is None
 
 
 def test_login_with_a_certificate_from_another_address_or_without_the_secret_fails(
-    client: Client, certificate: Callable[[Holder], x509.Certificate]
+    client: Client, issue: Callable[[Holder], x509.Certificate]
 ) -> None:
     holder, _pin = issue_holder("personal")
-    issued = certificate(holder)
+    issued = issue(holder)
     assert client.get("/inloggen/", **headers(issued, NGINX, SECRET)).status_code == 200
     for peer, secret in ((NGINX, None), (NGINX, "wrong"), (OTHER, SECRET)):
         response = client.get("/inloggen/", **headers(issued, peer, secret))
@@ -131,10 +111,10 @@ def test_login_with_a_certificate_from_another_address_or_without_the_secret_fai
 
 
 def test_the_system_api_never_takes_another_containers_word_for_certificate_or_address(
-    client: Client, certificate: Callable[[Holder], x509.Certificate]
+    client: Client, issue: Callable[[Holder], x509.Certificate]
 ) -> None:
     holder, _pin = issue_holder("system", name="Praktijksoftware", allowed_networks="192.0.2.0/24")
-    issued = certificate(holder)
+    issued = issue(holder)
     allowed: dict[str, Any] = {"HTTP_X_FORWARDED_FOR": "192.0.2.10"}
     ok = client.get("/api/v1/system/whoami", **headers(issued, NGINX, SECRET, **allowed))
     assert (ok.status_code, ok.json()["address"]) == (200, "192.0.2.10")
@@ -144,10 +124,10 @@ def test_the_system_api_never_takes_another_containers_word_for_certificate_or_a
 
 
 def test_a_forged_claim_is_logged_once_per_address_without_the_certificate(
-    caplog: pytest.LogCaptureFixture, certificate: Callable[[Holder], x509.Certificate]
+    caplog: pytest.LogCaptureFixture, issue: Callable[[Holder], x509.Certificate]
 ) -> None:
     holder, _pin = issue_holder("personal")
-    issued = certificate(holder)
+    issued = issue(holder)
     forged = headers(issued, OTHER, SECRET)
     with caplog.at_level(logging.WARNING, logger="portal.client_certificate"):
         for _ in range(5):

@@ -1,0 +1,28 @@
+"""Holders with a certificate signed by the portal, for the site's tests."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography import x509
+
+from ca.models import CertificateAuthority
+from ca.services import order_certificate
+from enrollment.models import Enrollment, Holder
+from tests.ca.conftest import fixture_bytes
+
+
+@pytest.fixture
+def issue(
+    hierarchy: CertificateAuthority,
+    make_enrollment: Callable[..., Enrollment],
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> Callable[..., x509.Certificate]:
+    def make(holder: Holder) -> x509.Certificate:
+        enrollment = make_enrollment(kind=holder.kind, holder=holder)
+        with django_capture_on_commit_callbacks(execute=True):
+            order_certificate(enrollment, fixture_bytes("p256.pem"))
+        return enrollment.certificate.certificate
+
+    return make
