@@ -11,6 +11,7 @@ from django.db import transaction
 
 from enrollment.mail import store_pin_mails
 from enrollment.models import Holder, HolderKind, Organisation
+from portal.plain_text import PlainTextValidator
 
 COLUMNS = [
     "name",
@@ -94,9 +95,16 @@ def _networks(values: dict[str, str]) -> str:
 
 def _problems(exc: ValidationError, columns: dict[str, str]) -> list[str]:
     problems = []
-    for key, messages in exc.message_dict.items():
-        text = " ".join(messages)
-        problems.append(text if key == NON_FIELD_ERRORS else f"{columns.get(key, key)}: {text}")
+    for key, errors in exc.error_dict.items():
+        column = columns.get(key, key)
+        for error in errors:
+            if error.code == PlainTextValidator.code:
+                # It names its field itself: the CSV column, not the form's label.
+                problems.append(str(error.message) % {**(error.params or {}), "field": column})
+            elif key == NON_FIELD_ERRORS:
+                problems.extend(error.messages)
+            else:
+                problems.append(f"{column}: {' '.join(error.messages)}")
     return problems
 
 
