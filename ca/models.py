@@ -572,6 +572,7 @@ class AuditEvent(models.TextChoices):
     HOLDER_BLOCKED = "holder_blocked", _("holder blocked")
     HOLDER_UNBLOCKED = "holder_unblocked", _("holder unblocked")
     HOLDER_ISSUED = "holder_issued", _("holder issued")
+    PIN_ISSUED = "pin_issued", _("PIN issued")
 
 
 GENESIS_HASH = "0" * 64

@@ -181,26 +181,30 @@ class HolderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Issue a new PIN (also lifts a block)"))
     def issue_pins(self, request: HttpRequest, queryset: QuerySet[Holder]) -> HttpResponse:
+        actor, address = _admin_actor(request), client_address(request)
         issued = [
-            (holder, holder.issue_pin()) for holder in queryset.select_related("organisation")
+            (holder, holder.issue_pin(actor=actor, client_address=address))
+            for holder in queryset.select_related("organisation")
         ]
         return self._show_pins(request, issued)
 
     @admin.action(description=_("Issue new PINs as letters (PDF) or to the message box"))
     def issue_pin_letters(self, request: HttpRequest, queryset: QuerySet[Holder]) -> HttpResponse:
         # The new PINs and the message-box mails that carry some of them commit together.
+        actor, address = _admin_actor(request), client_address(request)
         with transaction.atomic():
             issued = [
-                (holder, holder.issue_pin()) for holder in queryset.select_related("organisation")
+                (holder, holder.issue_pin(actor=actor, client_address=address))
+                for holder in queryset.select_related("organisation")
             ]
             store_pin_mails(issued)
         return _pin_letters(issued)
 
     @admin.action(description=_("Block"))
     def block_holders(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
-        for holder in queryset:
-            holder.block()
-        count = queryset.count()
+        actor, address = _admin_actor(request), client_address(request)
+        # Counts the holders this blocked; one blocked already keeps its block and reason.
+        count = sum(1 for holder in queryset if holder.block(actor=actor, client_address=address))
         self.message_user(
             request,
             ngettext("%d holder blocked.", "%d holders blocked.", count) % count,
@@ -209,7 +213,12 @@ class HolderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Unblock (a block for wrong PINs needs a new PIN)"))
     def unblock_holders(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
-        count = sum(1 for holder in queryset.filter(status="blocked") if holder.unblock())
+        actor, address = _admin_actor(request), client_address(request)
+        count = sum(
+            1
+            for holder in queryset.filter(status="blocked")
+            if holder.unblock(actor=actor, client_address=address)
+        )
         self.message_user(
             request,
             ngettext("%d holder unblocked.", "%d holders unblocked.", count) % count,

@@ -147,7 +147,8 @@ class HolderManager(models.Manager["Holder"]):
         )
         holder.full_clean(exclude=["user_number"])
         holder.save_with_new_user_number()
-        pin = holder.issue_pin()
+        # The first PIN is part of the holder's issue: its HOLDER_ISSUED entry records both.
+        pin, _lifted = holder._replace_pin(actor=actor, client_address=client_address)
         OutgoingMail.objects.store(user_number_message(holder), kind="user_number")
         AuditEntry.objects.record(
             AuditEvent.HOLDER_ISSUED,
@@ -287,9 +288,11 @@ class Holder(models.Model):
                     raise
         raise RuntimeError("could not find a free user number")
 
-    @transaction.atomic
-    def issue_pin(self) -> str:
-        """Replace any unused PIN by a new one and lift a block; returns the PIN in clear."""
+    def _replace_pin(self, *, actor: str, client_address: str | None) -> tuple[str, str]:
+        """Replace any unused PIN by a new one and lift a block, in the caller's transaction.
+
+        Returns the PIN in clear and the reason of the block it lifted ("" if none).
+        """
         now = timezone.now()
         locked = Holder.objects.select_for_update().get(pk=self.pk)
         locked.activation_codes.filter(used_at=None, revoked_at=None).update(revoked_at=now)
@@ -304,28 +307,85 @@ class Holder(models.Model):
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
         if locked.is_blocked:
-            holder_unblocked.send(sender=Holder, holder=self, actor="new-pin")
+            holder_unblocked.send(
+                sender=Holder, holder=self, actor=actor, client_address=client_address
+            )
+        return pin, locked.block_reason if locked.is_blocked else ""
+
+    @transaction.atomic
+    def issue_pin(self, *, actor: str, client_address: str | None = None) -> str:
+        """Replace any unused PIN by a new one and lift a block; returns the PIN in clear.
+
+        The PIN, the lifted block and the audit entry commit together or not at all.
+        """
+        pin, lifted = self._replace_pin(actor=actor, client_address=client_address)
+        AuditEntry.objects.record(
+            AuditEvent.PIN_ISSUED,
+            self,
+            actor=actor,
+            client_address=client_address,
+            details={"user_number": self.user_number, "lifted_block": lifted},
+        )
         return pin
 
     @transaction.atomic
-    def block(self, reason: str = BlockReason.ADMIN, *, actor: str = "") -> None:
-        """Block the holder and, in the same transaction, put their certificates on hold."""
-        Holder.objects.filter(pk=self.pk).update(
-            status=HolderStatus.BLOCKED, block_reason=reason, blocked_at=timezone.now()
+    def block(
+        self,
+        reason: str = BlockReason.ADMIN,
+        *,
+        actor: str,
+        client_address: str | None = None,
+    ) -> bool:
+        """Block the holder and, in the same transaction, put their certificates on hold.
+
+        False, and nothing recorded, when the holder was blocked already: the first block's
+        reason stays, so that blocking again cannot turn a block for wrong PINs (which only
+        a new PIN lifts) into one that an unblock lifts.
+        """
+        blocked = (
+            Holder.objects.filter(pk=self.pk)
+            .exclude(status=HolderStatus.BLOCKED)
+            .update(status=HolderStatus.BLOCKED, block_reason=reason, blocked_at=timezone.now())
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
-        holder_blocked.send(sender=Holder, holder=self, actor=actor or f"block:{reason}")
+        if not blocked:
+            return False
+        AuditEntry.objects.record(
+            AuditEvent.HOLDER_BLOCKED,
+            self,
+            actor=actor,
+            client_address=client_address,
+            details={"user_number": self.user_number, "reason": reason},
+        )
+        holder_blocked.send(sender=Holder, holder=self, actor=actor, client_address=client_address)
+        return True
 
     @transaction.atomic
-    def unblock(self, *, actor: str = "") -> bool:
-        """Lift a block and the holds it put; False for a block for wrong PINs (needs a new PIN)."""
-        lifted = Holder.objects.filter(pk=self.pk, block_reason__in=UNBLOCKABLE_REASONS).update(
-            status=HolderStatus.ACTIVE, block_reason="", blocked_at=None
-        )
-        self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+    def unblock(self, *, actor: str, client_address: str | None = None) -> bool:
+        """Lift a block and the holds it put; False for a block for wrong PINs (needs a new PIN).
+
+        Also False, and nothing recorded, for a holder that is not blocked.
+        """
+        locked = Holder.objects.select_for_update().get(pk=self.pk)
+        lifted = locked.is_blocked and locked.block_reason in UNBLOCKABLE_REASONS
         if lifted:
-            holder_unblocked.send(sender=Holder, holder=self, actor=actor or "unblock")
-        return bool(lifted)
+            Holder.objects.filter(pk=self.pk).update(
+                status=HolderStatus.ACTIVE, block_reason="", blocked_at=None
+            )
+        self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
+        if not lifted:
+            return False
+        AuditEntry.objects.record(
+            AuditEvent.HOLDER_UNBLOCKED,
+            self,
+            actor=actor,
+            client_address=client_address,
+            details={"user_number": self.user_number, "reason": locked.block_reason},
+        )
+        holder_unblocked.send(
+            sender=Holder, holder=self, actor=actor, client_address=client_address
+        )
+        return True
 
 
 class PinCheck(enum.Enum):
@@ -419,7 +479,7 @@ class ActivationCode(models.Model):
         ActivationCode.objects.filter(pk=self.pk).update(failed_attempts=F("failed_attempts") + 1)
         self.refresh_from_db(fields=["failed_attempts"])
         if self.failed_attempts >= settings.PIN_MAX_ATTEMPTS:
-            holder.block(BlockReason.PIN_ATTEMPTS)
+            holder.block(BlockReason.PIN_ATTEMPTS, actor=f"system:{BlockReason.PIN_ATTEMPTS}")
             return PinVerdict(PinCheck.BLOCKED, holder, self)
         return PinVerdict(PinCheck.WRONG, holder, self)
 

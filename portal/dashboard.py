@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from ca.models import AuditEntry, Certificate, RevocationReason
+from ca.models import Certificate, RevocationReason
 from enrollment.forms import PasswordForm
 from enrollment.models import BlockReason, Enrollment, Holder
 from portal.client_address import client_address
@@ -201,15 +201,11 @@ def block_colleague(
     )
     if colleague is None:
         raise Http404
+    # The methods record the change with its actor, in its own transaction, and record
+    # nothing when nothing changed (a refused unblock, a holder blocked already).
+    actor, address = f"holder:{me.user_number}", client_address(request)
     if action == "block":
-        colleague.block(BlockReason.CONTACT_PERSON)
+        colleague.block(BlockReason.CONTACT_PERSON, actor=actor, client_address=address)
     else:
-        colleague.unblock()
-    AuditEntry.objects.record(
-        f"holder_{action}ed",
-        colleague,
-        actor=f"holder:{me.user_number}",
-        client_address=client_address(request),
-        details={"by": "contact_person"},
-    )
+        colleague.unblock(actor=actor, client_address=address)
     return redirect("portal:organisation")

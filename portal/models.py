@@ -89,7 +89,9 @@ class HolderAccount(models.Model):
         HolderAccount.objects.filter(pk=self.pk).update(failed_logins=F("failed_logins") + 1)
         self.refresh_from_db(fields=["failed_logins"])
         if self.failed_logins >= settings.LOGIN_MAX_FAILURES:
-            self.holder.block(BlockReason.LOGIN_ATTEMPTS)
+            self.holder.block(
+                BlockReason.LOGIN_ATTEMPTS, actor=f"system:{BlockReason.LOGIN_ATTEMPTS}"
+            )
             return True
         return False
 

@@ -54,7 +54,7 @@ def test_adding_a_holder_generates_a_user_number_and_shows_the_pin_once(
 
 def test_reissuing_a_pin_unblocks_and_replaces_the_old_one(admin_client_nl: Client) -> None:
     holder, old_pin = issue_holder()
-    holder.block()
+    holder.block(actor="test")
     response = admin_client_nl.post(
         "/admin/enrollment/holder/", {"action": "issue_pins", "_selected_action": [holder.pk]}
     )
@@ -113,7 +113,7 @@ def test_holders_can_be_filtered_by_kind_and_status(admin_client_nl: Client) -> 
         "/admin/enrollment/holder/", {"kind__exact": "system"}
     ).content.decode()
     assert system.user_number in html and personal.user_number not in html
-    system.block()
+    system.block(actor="test")
     html = admin_client_nl.get(
         "/admin/enrollment/holder/", {"status__exact": "blocked"}
     ).content.decode()

@@ -62,7 +62,7 @@ def test_five_wrong_pins_block_the_holder_and_a_new_pin_unblocks() -> None:
     holder.refresh_from_db()
     assert holder.status == HolderStatus.BLOCKED and holder.block_reason == BlockReason.PIN_ATTEMPTS
     assert ActivationCode.verify(holder.user_number, pin).result is PinCheck.BLOCKED
-    new_pin = holder.issue_pin()
+    new_pin = holder.issue_pin(actor="test")
     holder.refresh_from_db()
     assert holder.status == HolderStatus.ACTIVE
     assert ActivationCode.verify(holder.user_number, pin).result is PinCheck.WRONG

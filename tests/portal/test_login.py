@@ -24,8 +24,8 @@ from ca.models import AuditEntry, CertificateAuthority, RevocationReason
 from ca.services import order_certificate
 from enrollment.models import Enrollment, Holder, HolderStatus
 from portal.models import HolderAccount
-from tests.ca.conftest import fixture_bytes
 from tests.enrollment.factories import issue_holder, make_policy
+from tests.fixtures.ca import fixture_bytes
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Zorg-Portaal7!"
@@ -316,7 +316,7 @@ def test_a_login_block_can_be_lifted_and_counting_starts_afresh(issued: Any) -> 
             "/inloggen/", {"user_number": holder.user_number, "password": "Wrong-Password1!"}
         )
     holder.refresh_from_db()
-    assert holder.unblock() is True
+    assert holder.unblock(actor="test") is True
     browser.post("/inloggen/", {"user_number": holder.user_number, "password": "Wrong-Password1!"})
     holder.refresh_from_db()
     assert holder.status == HolderStatus.ACTIVE

@@ -42,9 +42,10 @@ class Command(BaseCommand):
                     contact_email="contact@demo.invalid",
                     kind=kind,
                     allowed_networks=networks,
+                    actor="command:seed_demo",
                 )
             else:
-                pin = holder.issue_pin()
+                pin = holder.issue_pin(actor="command:seed_demo")
             self.stdout.write(
                 f"  {holder.get_kind_display():<24} {name:<16} gebruikersnummer {holder.user_number}  pincode {pin}"
             )
