@@ -83,10 +83,11 @@ def sweep_orders(requeue_after: int | None = None) -> dict[str, int]:
     if requeue_after is None:
         requeue_after = settings.CA_ORDER_REQUEUE_AFTER_SECONDS
     stuck_before = now - timedelta(seconds=settings.CA_ORDER_STUCK_SECONDS)
+    lease_ran_out = now - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS)
     stuck = Order.objects.filter(status=OrderStatus.PROCESSING, claimed_at__lte=stuck_before)
     exhausted = (
         Order.objects.get_queryset()
-        .lease_expired(now - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS))
+        .lease_expired(lease_ran_out)
         .filter(attempts__gte=settings.CA_ORDER_MAX_ATTEMPTS)
     )
     failed = 0
@@ -97,7 +98,7 @@ def sweep_orders(requeue_after: int | None = None) -> dict[str, int]:
     limit = settings.CA_SWEEP_REQUEUE_LIMIT
     requeue = list(
         Order.objects.get_queryset()
-        .lease_expired(now - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS))
+        .lease_expired(lease_ran_out)
         .with_attempts_left()
         .order_by("claimed_at", "pk")
         .values_list("pk", flat=True)[:limit]

@@ -14,8 +14,8 @@ from playwright.sync_api import Page
 from enrollment.models import HolderKind, PolicyDocument
 from tests.browser.axe import axe_violations, broken_idrefs, describe
 from tests.browser.wizard_pages import DUTCH, ENGLISH, Labels, Wizard
-from tests.conftest import require_binary
 from tests.enrollment.factories import issue_holder
+from tests.fixtures.services import require_binary
 
 pytestmark = pytest.mark.browser
 

@@ -148,7 +148,7 @@ def test_the_admin_revokes_through_the_model_method(
 ) -> None:
     from ca.models import Certificate
     from ca.services import order_certificate
-    from tests.ca.conftest import fixture_bytes
+    from tests.fixtures.ca import fixture_bytes
 
     with django_capture_on_commit_callbacks(execute=True):
         order = order_certificate(make_enrollment(), fixture_bytes("p256.pem"))

@@ -13,7 +13,7 @@ from ca.csr_policy import CSR_ERRORS, MAX_CSR_BYTES, CsrRejected, check_csr
 from ca.models import Order
 from ca.services import order_certificate
 from enrollment.models import Enrollment
-from tests.ca.conftest import fixture_bytes
+from tests.fixtures.ca import fixture_bytes
 
 REFUSED = [
     ("bad_signature.der", "csr_bad_signature"),

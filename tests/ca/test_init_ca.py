@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 
 from ca import keys
 from ca.models import CaKind, CertificateAuthority, OcspResponder, RevocationList
-from tests.ca.conftest import pkilint_certificate, run
+from tests.fixtures.ca import pkilint_certificate, run
 
 pytestmark = pytest.mark.django_db
 

@@ -29,7 +29,7 @@ from ca.models import (
 from ca.services import order_certificate
 from ca.tasks import sign_order, sweep_orders
 from enrollment.models import Enrollment, EnrollmentStatus, HolderKind
-from tests.ca.conftest import DEFAULTS, fixture_bytes, pkilint_certificate, run
+from tests.fixtures.ca import DEFAULTS, fixture_bytes, pkilint_certificate, run
 
 pytestmark = pytest.mark.django_db
 
@@ -429,7 +429,7 @@ def test_pkilint_in_process_accepts_what_the_cli_accepts(hierarchy: CertificateA
 
 
 def test_rsa_ca_keys_sign_with_pkcs1_sha256(db: None, tmp_path: Path) -> None:
-    from tests.ca.conftest import DEFAULTS
+    from tests.fixtures.ca import DEFAULTS
 
     init_hierarchy(DEFAULTS)
     issuing = CertificateAuthority.objects.current_issuing()
@@ -466,7 +466,7 @@ def test_workers_pick_up_a_rolled_over_issuing_ca_after_the_signer_cache_time(
     hierarchy: CertificateAuthority, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ca import issuance
-    from tests.ca.conftest import FAST
+    from tests.fixtures.ca import FAST
 
     settings.CA_SIGNER_CACHE_SECONDS = 60
     monkeypatch.setattr(issuance, "_signer", None)

@@ -18,8 +18,8 @@ from django.urls import reverse
 from ca.models import Certificate, CertificateAuthority, RevocationReason
 from ca.services import order_certificate
 from enrollment.models import Enrollment
-from tests.ca.conftest import BIN, fixture_bytes, run
-from tests.conftest import require_binary
+from tests.fixtures.ca import BIN, fixture_bytes, run
+from tests.fixtures.services import require_binary
 
 
 def _issue(

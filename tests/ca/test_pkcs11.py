@@ -16,7 +16,7 @@ from ca.authority import HierarchyOptions, init_hierarchy
 from ca.models import Certificate, CertificateAuthority, OrderStatus
 from ca.services import order_certificate
 from enrollment.models import Enrollment
-from tests.ca.conftest import fixture_bytes, pkilint_certificate, run
+from tests.fixtures.ca import fixture_bytes, pkilint_certificate, run
 
 OPTIONS = HierarchyOptions(
     root_key_type="p384", issuing_key_type="rsa2048", root_days=3650, issuing_days=1825

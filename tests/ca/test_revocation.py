@@ -18,7 +18,7 @@ from ca.services import order_certificate, revoke_holder_certificates
 from ca.tasks import refresh_publications
 from enrollment.models import Enrollment
 from enrollment.signals import holder_blocked, holder_unblocked
-from tests.ca.conftest import fixture_bytes, pkilint_crl, run
+from tests.fixtures.ca import fixture_bytes, pkilint_crl, run
 
 pytestmark = pytest.mark.django_db
 
@@ -210,7 +210,7 @@ def test_after_a_rollover_the_old_issuing_ca_keeps_publishing_crl_and_ocsp(
 
     from ca.authority import init_hierarchy
     from ca.ocsp import answer
-    from tests.ca.conftest import FAST
+    from tests.fixtures.ca import FAST
 
     old_certificate = issue()
     init_hierarchy(FAST, rollover=True)

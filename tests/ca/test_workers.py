@@ -1,25 +1,19 @@
 """Real Celery worker processes against PostgreSQL and Redis: nothing lost, nothing doubled.
 
-Each test starts its own ``redis-server`` on a free port, so it can stop and restart the
-broker without disturbing the machine's Redis, and real ``celery -A portal worker``
-subprocesses that read the test database through DATABASE_URL.
+The broker and the workers are tests/fixtures/workers.py's: a ``redis-server`` of each
+test's own, and ``celery -A portal worker`` subprocesses on the test database.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
-from kombu import pools
 
 from ca.authority import init_hierarchy
 from ca.csr_policy import check_csr
@@ -27,160 +21,12 @@ from ca.models import Certificate, Order, OrderStatus
 from ca.tasks import sweep_orders
 from enrollment.models import Enrollment, EnrollmentStatus
 from portal.celery import app as celery_app
-from tests.ca.conftest import FAST, fixture_bytes
-from tests.conftest import require, require_binary
-from tests.stack_ports import free_port
+from tests.fixtures.ca import FAST, fixture_bytes
+from tests.fixtures.workers import RedisServer, Workers, point_celery_at
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-CELERY = str(Path(sys.executable).parent / "celery")
-ROOT = Path(__file__).resolve().parents[2]
 FINISHED = [OrderStatus.ISSUED, OrderStatus.FAILED]
-
-
-class RedisServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-@pytest.fixture
-def broker(postgres_url: str) -> Iterator[RedisServer]:
-    require_binary("redis-server")
-    server = RedisServer(free_port())
-    server.start()
-    previous = celery_app.conf.broker_url
-    _point_celery_at(server.url)
-    yield server
-    _point_celery_at(previous)
-    server.stop()
-
-
-def _point_celery_at(url: str | None) -> None:
-    """Make this process's Celery app publish to ``url`` (its pools are cached per URL)."""
-    pools.reset()  # kombu's process-wide registry would hand back the closed pool
-    celery_app._pool = None  # type: ignore[attr-defined]  # what Celery resets after fork
-    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
-    celery_app.conf["broker_url"] = url
-
-
-class Workers:
-    def __init__(self, environment: dict[str, str], log_dir: Path) -> None:
-        self.environment = environment
-        self.log_dir = log_dir
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self, name: str, concurrency: int = 1, **extra_env: str) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            [
-                CELERY,
-                "-A",
-                "portal",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{name}@%h",
-            ],
-            cwd=ROOT,
-            env={**self.environment, **extra_env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.processes.append(process)
-        return process
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill(process)
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.log_dir.glob("*.log"))
-
-
-@pytest.fixture
-def workers(
-    broker: RedisServer, postgres_url: str, ca_keys: Path, tmp_path: Path
-) -> Iterator[Workers]:
-    require("PostgreSQL test database", lambda: connection.vendor == "postgresql")
-    database = connection.settings_dict
-    database_url = f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTEST", "CA_", "CELERY_"))
-    }
-    environment.update(
-        PORTAL_MODE="test",
-        DJANGO_SETTINGS_MODULE="portal.settings",
-        DATABASE_URL=database_url,
-        REDIS_URL=broker.url,
-        CA_ROLE="worker",
-        CA_KEY_BACKEND="file",
-        CA_KEY_DIR=str(ca_keys),
-        CA_KEY_PASSPHRASE="test passphrase",
-        CA_ORDER_LEASE_SECONDS="2",
-        PYTHONUNBUFFERED="1",
-    )
-    if database.get("PASSWORD"):
-        environment["PGPASSWORD"] = str(database["PASSWORD"])
-    log_dir = tmp_path / "logs"
-    log_dir.mkdir()
-    running = Workers(environment, log_dir)
-    yield running
-    running.stop_all()
 
 
 @pytest.fixture
@@ -234,7 +80,7 @@ def test_a_worker_killed_mid_task_loses_nothing_and_issues_once(
 ) -> None:
     pause = tmp_path / "pause"
     pause.touch()
-    worker = workers.start("victim", CA_TEST_PAUSE_FILE=str(pause))
+    worker = workers.start_paused("victim", pause)
     (order_id,) = orders(1)
     _wait_until(
         lambda: Order.objects.filter(pk=order_id, status=OrderStatus.PROCESSING).exists(),
@@ -258,7 +104,7 @@ def test_a_worker_killed_mid_task_loses_nothing_and_issues_once(
     # Now kill the whole worker (parent included) mid-task: the message stays unacknowledged
     # in Redis; a new worker plus the sweep (beat) finish the order after the lease.
     pause.touch()
-    worker = workers.start("victim2", CA_TEST_PAUSE_FILE=str(pause))
+    worker = workers.start_paused("victim2", pause)
     (second,) = orders(1)
     _wait_until(
         lambda: Order.objects.filter(pk=second, status=OrderStatus.PROCESSING).exists(),
@@ -320,7 +166,7 @@ def test_orders_committed_while_redis_is_down_are_issued_once_it_is_back(
         OrderStatus.PENDING
     }
     broker.start()
-    _point_celery_at(broker.url)
+    point_celery_at(broker.url)
     workers.start("after-outage")
     result = sweep_orders(requeue_after=0)
     assert result["requeued"] == 3
@@ -365,7 +211,7 @@ def test_a_running_worker_survives_a_redis_restart(
     broker.stop()
     time.sleep(2)
     broker.start()
-    _point_celery_at(broker.url)
+    point_celery_at(broker.url)
     (second,) = orders(1)  # published to the restarted Redis
     # The consumer reconnects with Celery's back-off (2 s, 4 s, ...), well within the bound.
     _wait_until(_all_finished([second]), 60, workers, "the order after the Redis restart")

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from enrollment.models import ActivationCode, Holder, PinCheck
 from enrollment.tasks import expire_and_remind
-from tests.conftest import require_binary
 from tests.enrollment.factories import issue_holder
+from tests.fixtures.services import require_binary
 
 pytestmark = pytest.mark.django_db
 

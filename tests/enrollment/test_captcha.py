@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from enrollment.captcha import SingleUseCaptchaField
 from enrollment.tasks import purge_expired_captchas
-from tests.conftest import require_binary
+from tests.fixtures.services import require_binary
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from django.db import connection
 
 from ca.models import Certificate, CertificateAuthority, Order
 from enrollment.models import Enrollment, InstallCode
-from tests.ca.conftest import fixture_bytes
-from tests.conftest import require
+from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.services import require
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_twenty_concurrent_submissions_with_one_code_make_one_order(

@@ -25,13 +25,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.ca.conftest import fixture_bytes
-from tests.ca.test_workers import RedisServer, Workers
-from tests.conftest import require, require_binary
-from tests.ops.test_topology import Webs
+from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.services import require, require_binary
+from tests.fixtures.workers import RedisServer, Webs, Workers
 from tests.stack_ports import free_port
-
-pytestmark = [pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 2
@@ -209,7 +206,7 @@ def test_a_postgres_restart_mid_signing_loses_nothing_and_issues_each_order_once
     codes = _install_codes(manage, 3)
     pause = tmp_path / "pause"
     pause.touch()
-    workers.start("signer", CA_TEST_PAUSE_FILE=str(pause))
+    workers.start_paused("signer", pause)
     web = webs.start("web")
     csr = fixture_bytes("p256.pem")
 

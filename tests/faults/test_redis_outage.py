@@ -13,13 +13,13 @@ from django.test import Client
 
 from enrollment.models import Enrollment
 from portal.celery import app as celery_app
-from tests.ca.test_workers import RedisServer, _point_celery_at
-from tests.conftest import require_binary
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.enrollment.wizard_client import WizardWalker
+from tests.fixtures.services import require_binary
+from tests.fixtures.workers import RedisServer, point_celery_at
 from tests.stack_ports import free_port
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -36,9 +36,9 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
         }
     }
     previous_broker = celery_app.conf.broker_url
-    _point_celery_at(server.url)
+    point_celery_at(server.url)
     yield server
-    _point_celery_at(previous_broker)
+    point_celery_at(previous_broker)
     server.stop()
     caches["default"].close()
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ca.models import CertificateAuthority, Order, RevocationReason
 from enrollment.models import Enrollment, InstallCode
-from tests.ca.conftest import fixture_bytes
+from tests.fixtures.ca import fixture_bytes
 
 pytestmark = pytest.mark.django_db
 

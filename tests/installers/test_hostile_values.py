@@ -31,7 +31,7 @@ from ca.models import CertificateAuthority
 from enrollment import installers
 from enrollment.models import Enrollment
 from portal.escaping import UnsafeValue
-from tests.conftest import require_binary
+from tests.fixtures.services import require_binary
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from ca.models import CertificateAuthority
 from enrollment import installers
 from enrollment.models import Enrollment
-from tests.conftest import require_binary
+from tests.fixtures.services import require_binary
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ from django.test import override_settings
 from enrollment import installers
 from enrollment.models import Enrollment
 from portal.escaping import UnsafeValue
-from tests.conftest import require_binary
+from tests.fixtures.services import require_binary
 from tests.installers import cmd_syntax
 from tests.installers.wine import CROSS_COMPILER, CSR_PEM, Call, Response, StandIns, Wine
 

@@ -14,10 +14,10 @@ from playwright.sync_api import Page, expect
 from ca.models import CertificateAuthority
 from enrollment.models import Enrollment
 from tests.browser.wizard_pages import Wizard
-from tests.conftest import require_binary
 from tests.enrollment.factories import issue_holder, make_policy
+from tests.fixtures.services import require_binary
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_person_enrolls_installs_and_sees_installed_on_the_page(

@@ -26,12 +26,12 @@ from ca.models import Certificate, CertificateAuthority, RevocationReason
 from ca.services import order_certificate
 from ca.tasks import publish_revocations
 from enrollment.models import Enrollment, Holder
-from tests.browser.conftest import CHROMIUM_FLAGS
-from tests.conftest import require_binary
 from tests.enrollment.factories import issue_holder
-from tests.integration.stack import Nginx, ServerTls
+from tests.fixtures.browser import CHROMIUM_FLAGS
+from tests.fixtures.services import require_binary
+from tests.fixtures.stack import Nginx, ServerTls
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "Zorg-Portaal7!"
 
 

@@ -15,12 +15,12 @@ from django.test import Client
 
 from ca.models import Certificate, CertificateAuthority
 from enrollment.models import Enrollment
-from tests.ca.conftest import BIN
-from tests.conftest import require_binary
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.enrollment.wizard_client import WizardWalker
+from tests.fixtures.ca import BIN
+from tests.fixtures.services import require_binary
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def enroll_through_the_wizard(kind: str = "personal") -> tuple[Client, Enrollment]:

@@ -4,7 +4,7 @@ A test here "plays another container": it talks to the web backend directly, byp
 nginx, with `X-Client-Verify: SUCCESS` and a real issued certificate's PEM in the headers,
 as a compromised worker or Redis container on the compose network could. The same holder
 through nginx, with the certificate in the TLS handshake, gets in. nginx sends the secret the
-way production does (deploy/nginx/proxy-secret.sh writes its include; tests/integration/stack.py).
+way production does (deploy/nginx/proxy-secret.sh writes its include; tests/fixtures/stack.py).
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ import pytest
 
 from ca.crl import trust_files
 from ca.models import AuditEntry, CertificateAuthority
-from tests.conftest import require_binary
+from tests.fixtures.services import require_binary
+from tests.fixtures.stack import Nginx, ServerTls, write_proxy_secret_include
 from tests.integration.certificates import PASSWORD, Issued
-from tests.integration.stack import Nginx, ServerTls, write_proxy_secret_include
 from tests.stack_ports import free_port
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Loopback addresses: nginx and the live server listen on 127.0.0.1, which TRUSTED_PROXIES

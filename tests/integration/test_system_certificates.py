@@ -13,11 +13,11 @@ import pytest
 
 from ca.models import CertificateAuthority
 from enrollment.models import RefusedAddress
-from tests.conftest import require_binary
+from tests.fixtures.services import require_binary
+from tests.fixtures.stack import ServerTls
 from tests.integration.certificates import Issued
-from tests.integration.stack import ServerTls
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def curl(

@@ -5,14 +5,10 @@ nothing else. What one web accepts, a worker signs and the other web reports."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,73 +16,12 @@ import pytest
 from ca.authority import init_hierarchy
 from ca.models import Certificate, Order, OrderStatus
 from enrollment.models import Enrollment, InstallCode
-
-# Fixtures and helpers of the CA's worker tests, reused as they are: a private redis-server
-# (RedisServer, started by the broker fixture), Celery worker processes on the test database (Workers, workers),
-# a key directory per test (ca_keys) and enrollments (make_enrollment).
-from tests.ca.conftest import FAST, ca_keys, fixture_bytes, make_enrollment  # noqa: F401
-from tests.ca.test_workers import Workers, broker, workers  # noqa: F401
-from tests.stack_ports import free_port
+from tests.fixtures.ca import FAST, fixture_bytes
+from tests.fixtures.workers import Webs, Workers, get_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 30.0
 SIGNING_TIMEOUT = 90.0
-
-
-class Webs:
-    """gunicorn processes serving portal.wsgi, each on its own loopback port."""
-
-    def __init__(self, environment: dict[str, str], log_dir: Path) -> None:
-        self.environment = environment
-        self.log_dir = log_dir
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self, name: str) -> str:
-        port = free_port()
-        log = (self.log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            [GUNICORN, "portal.wsgi", "-b", f"127.0.0.1:{port}", "--workers", "1"],
-            cwd=ROOT,
-            env=self.environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn {name} exited\n{self.logs()}")
-            try:
-                get_json(f"{url}/healthz")
-                return url
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail(f"gunicorn {name} did not answer within {START_TIMEOUT} s\n{self.logs()}")
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait(timeout=10)
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.log_dir.glob("*.log"))
-
-
-def get_json(url: str, headers: dict[str, str] | None = None) -> Any:
-    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - http only
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.load(response)
 
 
 def post_csr(url: str, code: str, csr: bytes) -> tuple[int, Any]:
@@ -101,20 +36,6 @@ def post_csr(url: str, code: str, csr: bytes) -> tuple[int, Any]:
             return response.status, json.load(response)
     except urllib.error.HTTPError as refused:
         return refused.code, json.loads(refused.read() or b"{}")
-
-
-@pytest.fixture
-def webs(workers: Workers, tmp_path: Path) -> Iterator[Webs]:  # noqa: F811 - imported fixture
-    """The web tier's environment: the workers' database and Redis, no CA key settings."""
-    environment = {
-        key: value for key, value in workers.environment.items() if not key.startswith("CA_")
-    }
-    environment.update(CA_ROLE="web", CA_KEY_DIR="", VAR_DIR=str(tmp_path / "web-var"))
-    log_dir = tmp_path / "web-logs"
-    log_dir.mkdir()
-    running = Webs(environment, log_dir)
-    yield running
-    running.stop_all()
 
 
 def wait_until(
@@ -134,8 +55,8 @@ def wait_until(
 
 def test_an_order_taken_by_one_web_is_signed_by_a_worker_and_seen_by_the_other_web(
     webs: Webs,
-    workers: Workers,  # noqa: F811 - imported fixture
-    make_enrollment: Callable[..., Enrollment],  # noqa: F811 - imported fixture
+    workers: Workers,
+    make_enrollment: Callable[..., Enrollment],
 ) -> None:
     assert webs.environment["CA_ROLE"] == "web"
     assert webs.environment["CA_KEY_DIR"] == ""

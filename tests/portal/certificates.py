@@ -9,7 +9,7 @@ from cryptography import x509
 from ca.models import CertificateAuthority
 from ca.services import order_certificate
 from enrollment.models import Enrollment, Holder
-from tests.ca.conftest import fixture_bytes
+from tests.fixtures.ca import fixture_bytes
 
 
 @pytest.fixture

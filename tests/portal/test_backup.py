@@ -21,8 +21,8 @@ from ca.models import CertificateAuthority, RevocationReason
 from ca.services import order_certificate
 from ca.tasks import publish_revocations
 from enrollment.models import Enrollment
-from tests.ca.conftest import fixture_bytes
-from tests.conftest import require
+from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.services import require
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]

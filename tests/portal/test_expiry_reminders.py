@@ -18,7 +18,7 @@ from ca.models import CertificateAuthority, RevocationReason
 from ca.services import order_certificate
 from enrollment.models import Enrollment
 from portal.reminders import send_due_reminders
-from tests.ca.conftest import fixture_bytes
+from tests.fixtures.ca import fixture_bytes
 from tests.stack_ports import free_port
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,9 @@ from django.test import Client
 from ca.models import CertificateAuthority
 from enrollment.models import Enrollment, InstallCode
 from portal.request_id import RequestIdFilter
-from tests.ca.conftest import fixture_bytes
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.enrollment.wizard_client import STRONG_PASSWORD, WizardWalker
+from tests.fixtures.ca import fixture_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -71,7 +71,7 @@ def test_issuance_time_and_crl_age_are_reported(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     from ca.services import order_certificate
-    from tests.ca.conftest import fixture_bytes
+    from tests.fixtures.ca import fixture_bytes
 
     settings.METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.0/8")]
     with django_capture_on_commit_callbacks(execute=True):

@@ -100,9 +100,9 @@ def test_revoked_certificates_and_blocked_holders_are_refused(
     client: Client, system_holder: Holder, issue: Callable[..., x509.Certificate]
 ) -> None:
     certificate = issue(system_holder)
-    system_holder.block()
+    system_holder.block(actor="test")
     assert call(client, "/api/v1/system/whoami", certificate).json()["code"] == "holder_blocked"
-    system_holder.unblock()
+    system_holder.unblock(actor="test")
     Enrollment.objects.get(holder=system_holder).certificate.revoke(
         RevocationReason.KEY_COMPROMISE, actor="test"
     )
@@ -137,9 +137,9 @@ def test_blocking_a_holder_puts_the_certificates_on_hold_and_unblocking_releases
 ) -> None:
     issue(system_holder)
     certificate = Enrollment.objects.get(holder=system_holder).certificate
-    system_holder.block()
+    system_holder.block(actor="test")
     certificate.refresh_from_db()
     assert certificate.revocation_reason == RevocationReason.CERTIFICATE_HOLD
-    system_holder.unblock()
+    system_holder.unblock(actor="test")
     certificate.refresh_from_db()
     assert not certificate.is_revoked

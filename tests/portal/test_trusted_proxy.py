@@ -182,7 +182,12 @@ def test_a_short_or_unsafe_proxy_secret_is_e011_and_never_shown(settings: Any, s
     assert secret not in error.msg + (error.hint or "")
 
 
-@pytest.mark.parametrize("secret", [secrets.token_hex(16), secrets.token_urlsafe(32), "A-_z" * 64])
+# Named, so that every pytest-xdist process collects the same tests from the random values.
+@pytest.mark.parametrize(
+    "secret",
+    [secrets.token_hex(16), secrets.token_urlsafe(32), "A-_z" * 64],
+    ids=["token_hex", "token_urlsafe", "long"],
+)
 def test_hex_and_base64url_secrets_pass(settings: Any, secret: str) -> None:
     settings.PROXY_SECRET = secret
     assert checks.proxy_secret_valid(None) == []

@@ -1,1 +1,0 @@
-from tests.ca.conftest import eager_tasks  # noqa: F401
