@@ -24,10 +24,10 @@ from django.core.cache import caches
 from ca.models import Certificate, CertificateAuthority
 from enrollment import installers
 from enrollment.models import Enrollment, InstallCode
-from tests.ca.test_workers import CELERY, ROOT, RedisServer, Workers
-from tests.conftest import require_binary
+from tests.fixtures.services import require_binary
+from tests.fixtures.workers import RedisServer, Workers
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 INSTALLERS = 50
 OUTAGE_SECONDS = 6
@@ -59,20 +59,6 @@ def kill(server: RedisServer) -> None:
     server.process = None
 
 
-def start_beat(workers: Workers, tmp_path: Path, **extra_env: str) -> subprocess.Popen[bytes]:
-    log = (workers.log_dir / "beat.log").open("ab")
-    process = subprocess.Popen(
-        [CELERY, "-A", "portal", "beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "s")],
-        cwd=ROOT,
-        env={**workers.environment, **extra_env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    workers.processes.append(process)
-    return process
-
-
 def test_fifty_linux_installers_complete_although_redis_is_killed_while_they_run(
     nginx: str,
     workers: Workers,
@@ -86,7 +72,7 @@ def test_fifty_linux_installers_complete_although_redis_is_killed_while_they_run
     require_binary("curl")
     sweep = {"CA_SWEEP_INTERVAL_SECONDS": "2", "CA_ORDER_REQUEUE_AFTER_SECONDS": "3"}
     workers.start("outage-worker", concurrency=2, **sweep)
-    start_beat(workers, tmp_path, **sweep)
+    workers.start_beat(tmp_path / "beat-schedule", **sweep)
     root = CertificateAuthority.objects.current_root()
     assert root is not None
 
