@@ -39,7 +39,7 @@ COPY --from=builder /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    DJANGO_SETTINGS_MODULE=portal.settings \
+    DJANGO_SETTINGS_MODULE=config.settings \
     VAR_DIR=/tmp/portal \
     STATIC_ROOT=/app/staticfiles
 WORKDIR /app

@@ -32,7 +32,7 @@ run: messages
 	@echo "Demo holders (PINs are new on every start):"
 	@$(DEV_ENV) $(PY) manage.py seed_demo
 	@echo "Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the portal and its worker)"
-	@$(DEV_ENV) $(VENV)/bin/celery -A portal worker --beat --concurrency 1 --loglevel WARNING \
+	@$(DEV_ENV) $(VENV)/bin/celery -A config worker --beat --concurrency 1 --loglevel WARNING \
 		--schedule var/celerybeat-schedule & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload

@@ -18,12 +18,13 @@ def reference(csrs: list[bytes]) -> dict[str, float]:
     from ca import profiles
     from ca.csr_policy import check_csr
     from ca.models import CertificateAuthority
+    from ca.order_request import Subject
     from ca.signing import sign_certificate
 
     issuing = CertificateAuthority.objects.current_issuing()
     assert issuing is not None
     key, issuer = issuing.signing_key(), issuing.certificate
-    holder = profiles.Holder(
+    holder = Subject(
         certificate_name="REF",
         display_name="Ref",
         user_number="12345678901237",

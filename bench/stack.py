@@ -142,13 +142,13 @@ class Stack:
         web_env = {**environment, "CA_ROLE": "web"}
         self.processes = [
             subprocess.Popen(
-                [str(bin_dir / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(web_workers),
+                [str(bin_dir / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(web_workers),
                  "--threads", str(web_threads), "--log-level", "warning"],
                 cwd=ROOT, env=web_env, stdout=(self.logs / "web.log").open("wb"), stderr=subprocess.STDOUT,
                 start_new_session=True,
             ),
             subprocess.Popen(
-                [str(bin_dir / "celery"), "-A", "portal", "worker", "--concurrency", str(celery_concurrency),
+                [str(bin_dir / "celery"), "-A", "config", "worker", "--concurrency", str(celery_concurrency),
                  "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
                 cwd=ROOT, env={**environment, "CA_ROLE": "worker"}, stdout=(self.logs / "worker.log").open("wb"),
                 stderr=subprocess.STDOUT, start_new_session=True,

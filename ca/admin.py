@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ca.models import (
-    AuditEntry,
     Certificate,
     CertificateAuthority,
     CertificateQuerySet,
@@ -20,21 +19,11 @@ from ca.models import (
     RevocationList,
     RevocationReason,
 )
-from portal.client_address import client_address
+from core.admin import ReadOnlyAdmin
+from core.client_address import client_address
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise as StrOrPromise
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(CertificateAuthority)
@@ -45,7 +34,7 @@ class CertificateAuthorityAdmin(ReadOnlyAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "enrollment", "profile", "status", "error_code", "created_at"]
+    list_display = ["pk", "reference", "profile", "status", "error_code", "created_at"]
     list_filter = ["status", "profile"]
     exclude = ["csr_der"]
 
@@ -84,7 +73,7 @@ class CertificateAdmin(ReadOnlyAdmin):
         "revocation_reason",
     ]
     list_filter = ["profile", "revocation_reason", "issuer"]
-    search_fields = ["subject", "serial_hex", "sha256_hex", "enrollment__holder__user_number"]
+    search_fields = ["subject", "serial_hex", "sha256_hex", "reference"]
     exclude = ["der", "ocsp_response_der"]
     actions = [
         _revoke_action(RevocationReason.KEY_COMPROMISE, _("Revoke: key compromise")),
@@ -122,18 +111,3 @@ class CertificateAdmin(ReadOnlyAdmin):
 class RevocationListAdmin(ReadOnlyAdmin):
     list_display = ["ca", "number", "this_update", "next_update", "entries"]
     exclude = ["der"]
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = [
-        "seq",
-        "created_at",
-        "event",
-        "actor",
-        "client_address",
-        "object_type",
-        "object_id",
-    ]
-    list_filter = ["event"]
-    search_fields = ["actor", "object_id", "client_address"]

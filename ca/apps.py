@@ -7,4 +7,4 @@ class CaConfig(AppConfig):
     verbose_name = _("Certificate authority")
 
     def ready(self) -> None:
-        from ca import checks, receivers  # noqa: F401 - registers the checks and receivers
+        from ca import checks  # noqa: F401 - registers the system checks

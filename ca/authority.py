@@ -15,16 +15,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry, AuditEvent
 from ca import profiles
 from ca.keys import KeySpec, get_backend, load_key
-from ca.models import (
-    AuditEntry,
-    AuditEvent,
-    CaKind,
-    CertificateAuthority,
-    OcspResponder,
-    sha256_hex,
-)
+from ca.models import CaKind, CertificateAuthority, OcspResponder, sha256_hex
 from ca.signing import sign_certificate
 
 # The delegated OCSP key is a software key: the responder needs a key object that

@@ -10,14 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ca.models import (
-    AuditEntry,
-    AuditEvent,
-    Certificate,
-    CertificateAuthority,
-    RevocationList,
-    RevocationReason,
-)
+from audit.models import AuditEntry, AuditEvent
+from ca.models import Certificate, CertificateAuthority, RevocationList, RevocationReason
 from ca.signing import sign_crl
 
 # One Extension object per reason, shared by all entries.

@@ -3,7 +3,7 @@
 Safe under redelivery and with several workers: the claim is a conditional UPDATE with a
 token, and the result is stored only if the order is still claimed with that token (checked
 under ``select_for_update``); the database's unique indexes (one certificate per order and per
-enrollment) are the last line of defence.
+reference) are the last line of defence.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from audit.models import AuditEntry, AuditEvent
 from ca import profiles
 from ca.csr_policy import CsrRejected, check_csr
 from ca.keys import KeysUnavailable
 from ca.models import (
-    AuditEntry,
-    AuditEvent,
     Certificate,
     CertificateAuthority,
     OcspResponder,
@@ -35,9 +34,15 @@ from ca.models import (
     OrderStatus,
     sha256_hex,
 )
+from ca.order_request import Subject
+from ca.signals import (
+    FailedOrder,
+    IssuedCertificate,
+    certificates_issued,
+    orders_failed,
+    signing_started,
+)
 from ca.signing import LintFailed, linted_draft, sign_certificate, throwaway_key
-from enrollment.models import Enrollment, InstallProgress
-from enrollment.progress_events import announce
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +103,10 @@ def issue_order(order_id: int, *, redelivered: bool = False) -> Outcome:
             token, settings.CA_SIGNING_BATCH - 1, settings.CA_ORDER_LEASE_SECONDS
         ),
     ]
-    loaded = Order.objects.select_related("enrollment__holder__organisation").in_bulk(claimed)
+    loaded = Order.objects.in_bulk(claimed)
     orders = [loaded[pk] for pk in claimed if pk in loaded]
-    # Waiting installers and step-7 pages wake up on each change (enrollment.progress_events).
-    announce(*[(order.enrollment_id, InstallProgress.SIGNING) for order in orders])
+    # The RA wakes waiting installers and step-7 pages on each report (ca.signals).
+    signing_started.send(sender=Order, references=[order.reference for order in orders])
     return _issue_claimed(orders, token).get(order_id, Outcome("missing"))
 
 
@@ -140,29 +145,46 @@ def _issue_claimed(orders: list[Order], token: uuid.UUID) -> dict[int, Outcome]:
         except IssuanceFailed as failure:
             _record_failure(order.pk, token, failure)
             outcomes[order.pk] = Outcome(OrderStatus.FAILED)
+    records: list[tuple[Order, Certificate]] = []
     if signer is not None and signed:
         records = [(order, _record(order, certificate, signer)) for order, certificate in signed]
         for order_id, status in _store(records, token, signer.ca).items():
             outcomes[order_id] = Outcome(status)
-    announce(
-        *[
-            (order.enrollment_id, _PROGRESS[outcome.status])
-            for order in orders
-            if (outcome := outcomes[order.pk]).status in _PROGRESS
-        ]
-    )
+    _report(orders, outcomes, records)
     return outcomes
 
 
-_PROGRESS: dict[str, str] = {
-    OrderStatus.ISSUED: InstallProgress.ISSUED,
-    OrderStatus.FAILED: InstallProgress.FAILED,
-}
+def _report(
+    orders: list[Order], outcomes: dict[int, Outcome], records: list[tuple[Order, Certificate]]
+) -> None:
+    """Tell the RA what became of the orders, now that the transactions are done."""
+    issued = [
+        IssuedCertificate(order.reference, certificate.pk)
+        for order, certificate in records
+        # (the id is None only where the database returns no ids from a bulk insert; the RA
+        # then finds the certificate through order_progress)
+        if outcomes[order.pk].status == OrderStatus.ISSUED and certificate.pk is not None
+    ]
+    if issued:
+        certificates_issued.send(sender=Order, issued=issued)
+    failed = [order.pk for order in orders if outcomes[order.pk].status == OrderStatus.FAILED]
+    if failed:
+        report_failures(failed)
+
+
+def report_failures(order_ids: list[int]) -> None:
+    """Send ``orders_failed`` for these failed orders, with their error codes."""
+    failures = [
+        FailedOrder(reference, error_code)
+        for reference, error_code in Order.objects.filter(
+            pk__in=order_ids, status=OrderStatus.FAILED
+        ).values_list("reference", "error_code")
+    ]
+    if failures:
+        orders_failed.send(sender=Order, failed=failures)
 
 
 def _sign(order: Order, signer: _Signer | None) -> x509.Certificate:
-    enrollment = order.enrollment
-    holder = enrollment.holder
     try:
         csr = check_csr(bytes(order.csr_der))
     except CsrRejected as rejected:
@@ -171,18 +193,7 @@ def _sign(order: Order, signer: _Signer | None) -> x509.Certificate:
         raise IssuanceFailed("no_issuing_ca")
     ca = signer.ca
     now = timezone.now().replace(microsecond=0)
-    builder = profiles.end_entity(
-        order.profile,
-        profiles.Holder(
-            certificate_name=enrollment.certificate_name,
-            display_name=holder.display_name,
-            user_number=holder.user_number,
-            organisation=holder.organisation.name,
-        ),
-        csr.public_key,
-        ca,
-        now,
-    )
+    builder = profiles.end_entity(order.profile, Subject(**order.subject), csr.public_key, ca, now)
     try:
         return sign_certificate(builder, ca.signing_key(), ca.certificate)
     except LintFailed as failed:
@@ -199,7 +210,7 @@ def _store(
 ) -> dict[int, str]:
     """Store the certificates of orders still claimed with ``token``; each order's status.
 
-    An order whose enrollment got a certificate meanwhile (from another order) breaks the
+    An order whose reference got a certificate meanwhile (from another order) breaks the
     transaction on the database's unique index: then each is stored on its own, and that
     one fails with ``already_issued``, never a second certificate.
     """
@@ -221,7 +232,8 @@ def _record(order: Order, certificate: x509.Certificate, signer: _Signer) -> Cer
     der = certificate.public_bytes(serialization.Encoding.DER)
     issued = Certificate(
         order=order,
-        enrollment=order.enrollment,
+        reference=order.reference,
+        holder_reference=order.holder_reference,
         issuer=signer.ca,
         profile=order.profile,
         serial_hex=format(certificate.serial_number, "x"),
@@ -269,7 +281,6 @@ def _store_records(
     Order.objects.filter(pk__in=[order.pk for order, _ in mine]).update(
         status=OrderStatus.ISSUED, error_code="", updated_at=now, finished_at=now
     )
-    Enrollment.objects.filter(pk__in=[order.enrollment_id for order, _ in mine]).mark_issued()
     events: list[tuple[str, models.Model | None, dict[str, object] | None]] = []
     for order, issued in mine:
         events.append((AuditEvent.LINT_PASSED, order, {"serial": issued.serial_hex}))
@@ -355,7 +366,7 @@ def prepare_signing() -> None:
     spec = signer.ca.signing_key().spec
     builder = profiles.end_entity(
         "personal",
-        profiles.Holder(
+        Subject(
             certificate_name="WARMUP",
             display_name="Warm-up",
             user_number="00000000000000",

@@ -8,28 +8,28 @@ time without issuing twice or losing a revocation.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEntry, AuditEvent
 from ca import urls_public
-from portal.queue import queue_after_commit
+from core.queue import queue_after_commit
 
 if TYPE_CHECKING:
-    from ca.csr_policy import AcceptedCsr
     from ca.keys import SigningKey
-    from enrollment.models import Enrollment
+    from ca.order_request import OrderRequest
 
 logger = logging.getLogger(__name__)
 
@@ -199,28 +199,33 @@ class OrderManager(models.Manager["Order"]):
     def get_queryset(self) -> OrderQuerySet:
         return OrderQuerySet(self.model, using=self._db)
 
-    def create_for_enrollment(
+    def place(
         self,
-        enrollment: Enrollment,
-        csr: AcceptedCsr,
+        request: OrderRequest,
         *,
-        actor: str = "",
+        actor: str,
         client_address: str | None = None,
     ) -> Order:
         """Record an order for a CSR that passed the policy and queue it after commit.
 
-        The partial unique index allows one live (not failed) order per enrollment, so a
+        The partial unique index allows one live (not failed) order per reference, so a
         double submit raises ``IntegrityError`` instead of ordering a second certificate.
         """
         # No savepoint: a failure here fails the caller's transaction, as it should.
         with transaction.atomic(savepoint=False):
-            order = self.create(enrollment=enrollment, profile=enrollment.kind, csr_der=csr.der)
+            order = self.create(
+                reference=request.reference,
+                holder_reference=request.holder,
+                profile=request.profile,
+                subject=asdict(request.subject),
+                csr_der=request.csr.der,
+            )
             AuditEntry.objects.record(
                 AuditEvent.ORDER_RECEIVED,
                 order,
-                actor=actor or f"holder:{enrollment.holder.user_number}",
+                actor=actor,
                 client_address=client_address,
-                details={"enrollment": str(enrollment.public_id), "key": csr.key_description},
+                details={"reference": str(request.reference), "key": request.csr.key_description},
             )
             queue_after_commit("ca.sign_order", order.pk)
         return order
@@ -288,11 +293,16 @@ class OrderManager(models.Manager["Order"]):
 
 
 class Order(models.Model):
-    enrollment = models.ForeignKey(
-        "enrollment.Enrollment", on_delete=models.PROTECT, related_name="orders"
-    )
+    # What the registration authority calls this order (its enrollment's public id): the CA
+    # reports progress and results under it and knows nothing else of the RA's records.
+    reference = models.UUIDField(_("reference"))
+    # The RA's name for the holder, so that blocking them can put all their certificates on hold.
+    holder_reference = models.CharField(_("holder reference"), max_length=40)
     # The profile *name*: the certificate contents are decided by ca.profiles, not the caller.
     profile = models.CharField(_("profile"), max_length=20)
+    # The subject as the RA wrote it when ordering (ca.profiles.Holder's fields): with the
+    # CSR's public key, all the certificate is built from.
+    subject = models.JSONField(_("subject"))
     csr_der = models.BinaryField()
     status = models.CharField(
         _("status"), max_length=12, choices=OrderStatus.choices, default=OrderStatus.PENDING
@@ -313,12 +323,15 @@ class Order(models.Model):
         verbose_name_plural = _("certificate orders")
         constraints = [
             models.UniqueConstraint(
-                fields=["enrollment"],
+                fields=["reference"],
                 condition=~Q(status="failed"),
-                name="order_one_live_per_enrollment",
+                name="order_one_live_per_reference",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="order_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="order_status_created"),
+            models.Index(fields=["reference", "created_at"], name="order_reference_created"),
+        ]
 
     def __str__(self) -> str:
         return f"order {self.pk} ({self.status})"
@@ -345,8 +358,8 @@ class CertificateQuerySet(models.QuerySet["Certificate"]):
     def unexpired(self, moment: datetime | None = None) -> CertificateQuerySet:
         return self.filter(not_after__gt=moment or timezone.now())
 
-    def of_holder(self, holder_id: int) -> CertificateQuerySet:
-        return self.filter(enrollment__holder_id=holder_id)
+    def of_holder(self, holder_reference: str) -> CertificateQuerySet:
+        return self.filter(holder_reference=holder_reference)
 
     def needing_ocsp_response(self, moment: datetime) -> CertificateQuerySet:
         """Unexpired certificates whose pre-signed OCSP answer is missing or due for renewal."""
@@ -431,10 +444,10 @@ def _forget_cached_ocsp(certificates: list[Certificate]) -> None:
 
 class Certificate(models.Model):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="certificate")
-    # One issued certificate per enrollment, enforced by the database's unique index.
-    enrollment = models.OneToOneField(
-        "enrollment.Enrollment", on_delete=models.PROTECT, related_name="certificate"
-    )
+    # The order's reference: one issued certificate per reference, enforced by the database's
+    # unique index, however many orders a reference had.
+    reference = models.UUIDField(_("reference"), unique=True)
+    holder_reference = models.CharField(_("holder reference"), max_length=40, db_index=True)
     issuer = models.ForeignKey(
         CertificateAuthority, on_delete=models.PROTECT, related_name="certificates"
     )
@@ -547,191 +560,3 @@ class OcspResponder(models.Model):
     @cached_property
     def certificate(self) -> x509.Certificate:
         return x509.load_der_x509_certificate(bytes(self.certificate_der))
-
-
-# --- Audit log ----------------------------------------------------------------------------
-
-
-class AuditEvent(models.TextChoices):
-    CA_CREATED = "ca_created", _("CA created")
-    CA_ACTIVATED = "ca_activated", _("CA activated")
-    OCSP_RESPONDER_CREATED = "ocsp_responder_created", _("OCSP responder created")
-    ORDER_RECEIVED = "order_received", _("order received")
-    LINT_PASSED = "lint_passed", _("lint passed")
-    LINT_FAILED = "lint_failed", _("lint failed")
-    CERTIFICATE_ISSUED = "certificate_issued", _("certificate issued")
-    ORDER_FAILED = "order_failed", _("order failed")
-    CERTIFICATE_REVOKED = "certificate_revoked", _("certificate revoked")
-    HOLD_RELEASED = "hold_released", _("hold released")
-    CRL_PUBLISHED = "crl_published", _("CRL published")
-    # Recorded by the site (portal/) for the use of certificates.
-    LOGIN = "login", _("logged in")
-    LOGIN_FAILED = "login_failed", _("login failed")
-    CERTIFICATE_USED = "certificate_used", _("system certificate used")
-    ACCESS_REFUSED = "access_refused", _("access refused")
-    HOLDER_BLOCKED = "holder_blocked", _("holder blocked")
-    HOLDER_UNBLOCKED = "holder_unblocked", _("holder unblocked")
-    HOLDER_ISSUED = "holder_issued", _("holder issued")
-    PIN_ISSUED = "pin_issued", _("PIN issued")
-
-
-GENESIS_HASH = "0" * 64
-
-
-class AppendOnly(Exception):
-    pass
-
-
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnly("audit entries are never changed")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnly("audit entries are never deleted")
-
-
-class AuditEntryManager(models.Manager["AuditEntry"]):
-    def get_queryset(self) -> AuditEntryQuerySet:
-        return AuditEntryQuerySet(self.model, using=self._db)
-
-    def record(
-        self,
-        event: str,
-        obj: models.Model | None = None,
-        *,
-        actor: str,
-        client_address: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> AuditEntry:
-        """Append an entry, chained to the previous one, in the caller's transaction."""
-        return self.record_many(
-            [(event, obj, details)], actor=actor, client_address=client_address
-        )[0]
-
-    def record_many(
-        self,
-        events: list[tuple[str, models.Model | None, dict[str, Any] | None]],
-        *,
-        actor: str,
-        client_address: str | None = None,
-    ) -> list[AuditEntry]:
-        """Append ``(event, object, details)`` entries in order, under one lock of the head.
-
-        The chain head row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the
-        IMMEDIATE transaction holds the database's write lock), so concurrent writers append
-        one after the other and never fork the chain. Several entries of one action share
-        the lock and one INSERT, which keeps the lock short on the issuance hot path.
-        """
-        # No savepoint: an error here fails the caller's transaction as a whole, which is
-        # what every caller wants, and it saves two round trips per entry.
-        with transaction.atomic(savepoint=False):
-            head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-            if head is None:
-                try:
-                    with transaction.atomic():
-                        AuditChainHead.objects.create(pk=1, seq=0, entry_hash=GENESIS_HASH)
-                except IntegrityError:
-                    pass  # created by a concurrent writer; lock theirs
-                head = AuditChainHead.objects.select_for_update().get(pk=1)
-            entries: list[AuditEntry] = []
-            seq, previous_hash = head.seq, head.entry_hash
-            for event, obj, details in events:
-                seq += 1
-                entry = AuditEntry(
-                    seq=seq,
-                    created_at=timezone.now(),
-                    event=event,
-                    actor=actor[:150],
-                    client_address=client_address or None,
-                    object_type=obj._meta.label_lower if obj is not None else "",
-                    object_id=str(obj.pk) if obj is not None else "",
-                    details=details or {},
-                    prev_hash=previous_hash,
-                )
-                entry.entry_hash = previous_hash = entry.compute_hash()
-                entries.append(entry)
-            self.bulk_create(entries)
-            AuditChainHead.objects.filter(pk=1).update(seq=seq, entry_hash=previous_hash)
-        return entries
-
-    def verify(self) -> list[str]:
-        """Problems found in the chain: empty when no row was removed, altered or inserted."""
-        problems: list[str] = []
-        previous_hash = GENESIS_HASH
-        expected_seq = 1
-        for entry in self.order_by("seq").iterator(chunk_size=2000):
-            if entry.seq != expected_seq:
-                problems.append(f"entry {expected_seq} is missing (next is {entry.seq})")
-            if entry.prev_hash != previous_hash:
-                problems.append(f"entry {entry.seq} does not follow the entry before it")
-            if entry.compute_hash() != entry.entry_hash:
-                problems.append(f"entry {entry.seq} was altered")
-            previous_hash = entry.entry_hash
-            expected_seq = entry.seq + 1
-        head = AuditChainHead.objects.filter(pk=1).first()
-        head_seq, head_hash = (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
-        if head_seq != expected_seq - 1 or head_hash != previous_hash:
-            problems.append(
-                f"the log ends at entry {expected_seq - 1} but the chain head records entry {head_seq}"
-            )
-        return problems
-
-
-class AuditEntry(models.Model):
-    seq = models.BigIntegerField(_("number"), unique=True)
-    created_at = models.DateTimeField(_("time"))
-    event = models.CharField(_("event"), max_length=30, choices=AuditEvent.choices)
-    actor = models.CharField(_("actor"), max_length=150)
-    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
-    object_type = models.CharField(_("object type"), max_length=60, blank=True)
-    object_id = models.CharField(_("object"), max_length=40, blank=True)
-    details = models.JSONField(_("details"), default=dict)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64)
-
-    objects = AuditEntryManager()
-
-    class Meta:
-        ordering = ["-seq"]
-        verbose_name = _("audit log entry")
-        verbose_name_plural = _("audit log")
-
-    def __str__(self) -> str:
-        return f"{self.seq} {self.event}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnly("audit entries are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnly("audit entries are never deleted")
-
-    def compute_hash(self) -> str:
-        # Canonical JSON over every column but the hash itself, timestamps in UTC.
-        payload = [
-            self.seq,
-            self.created_at.astimezone(UTC).isoformat(),
-            self.event,
-            self.actor,
-            self.client_address or "",
-            self.object_type,
-            self.object_id,
-            self.details,
-            self.prev_hash,
-        ]
-        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return sha256_hex(encoded.encode())
-
-
-class AuditChainHead(models.Model):
-    """One row: the number and hash of the newest entry, locked by every writer."""
-
-    seq = models.BigIntegerField(default=0)
-    entry_hash = models.CharField(max_length=64, default=GENESIS_HASH)
-
-    class Meta:
-        verbose_name = _("audit chain head")
-
-    def __str__(self) -> str:
-        return f"audit chain head at entry {self.seq}"

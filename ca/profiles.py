@@ -17,6 +17,7 @@ from django.conf import settings
 
 from ca import urls_public
 from ca.keys import PublicKey
+from ca.order_request import Subject
 
 if TYPE_CHECKING:
     from ca.models import CertificateAuthority
@@ -27,16 +28,6 @@ BACKDATE = timedelta(minutes=5)
 ANY_POLICY = x509.ObjectIdentifier("2.5.29.32.0")
 CN_MAX = 64  # ub-common-name
 O_MAX = 64  # ub-organization-name
-
-
-@dataclass(frozen=True)
-class Holder:
-    """The subject data, taken from the registration authority's database."""
-
-    certificate_name: str
-    display_name: str
-    user_number: str
-    organisation: str
 
 
 @dataclass(frozen=True)
@@ -56,7 +47,7 @@ PROFILES = {
 }
 
 
-def subject_for(holder: Holder) -> x509.Name:
+def subject_for(holder: Subject) -> x509.Name:
     # CN = "<certificate name> - <display name>": browsers' certificate pickers (Chrome and
     # Edge on Windows list "Issued to" = CN) then show which of a person's certificates is
     # which by the name they chose in the wizard, followed by their own name. The user number
@@ -107,7 +98,7 @@ def _validity(
 
 def end_entity(
     profile_name: str,
-    holder: Holder,
+    holder: Subject,
     public_key: PublicKey,
     issuer: CertificateAuthority,
     now: datetime,

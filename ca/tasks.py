@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ca.models import CertificateAuthority, Order, OrderStatus
-from portal.heap import freeze_startup_objects
+from core.heap import freeze_startup_objects
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,8 @@ def sweep_orders(requeue_after: int | None = None) -> dict[str, int]:
 def _fail_stuck(order_id: int) -> int:
     from django.db import transaction
 
-    from ca.models import AuditEntry, AuditEvent
+    from audit.models import AuditEntry, AuditEvent
+    from ca.issuance import report_failures
 
     with transaction.atomic():
         if not Order.objects.fail(order_id, "stuck"):
@@ -130,6 +131,7 @@ def _fail_stuck(order_id: int) -> int:
             actor="system:sweep",
             details={"error_code": "stuck"},
         )
+    report_failures([order_id])
     return 1
 
 

@@ -67,7 +67,7 @@ case "$role" in
         # gunicorn runs no system checks: a setting that would break a mail, a letter or an
         # installer (portal.E004-E006) stops the web tier here, not at a user's download.
         manage check
-        exec gunicorn portal.wsgi \
+        exec gunicorn config.wsgi \
             --bind "0.0.0.0:${PORT:-8000}" \
             --workers "${GUNICORN_WORKERS:-3}" \
             --threads "${GUNICORN_THREADS:-8}" \
@@ -77,7 +77,7 @@ case "$role" in
             "$@"
         ;;
     worker)
-        exec celery -A portal worker \
+        exec celery -A config worker \
             --concurrency "${CELERY_CONCURRENCY:-2}" \
             --loglevel "${CELERY_LOGLEVEL:-INFO}" \
             "$@"
@@ -87,7 +87,7 @@ case "$role" in
             trust &
         fi
         # The schedule file is the container's own scratch; beat keeps no other state.
-        exec celery -A portal beat \
+        exec celery -A config beat \
             --loglevel "${CELERY_LOGLEVEL:-INFO}" \
             --schedule /tmp/celerybeat-schedule \
             "$@"

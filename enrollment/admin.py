@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.client_address import client_address
 from enrollment import bulk
 from enrollment.letters import pin_letters_pdf
 from enrollment.mail import store_pin_mails
@@ -30,7 +31,6 @@ from enrollment.models import (
     PolicyDocument,
     RefusedAddress,
 )
-from portal.client_address import client_address
 
 
 @admin.register(Organisation)

@@ -2,9 +2,9 @@
 
 Installers authenticate with the enrollment's install code as a bearer token. Every error is
 JSON ``{"code": ..., "message": ...}`` with a stable code (see enrollment/openapi.py; errors
-Django makes itself, such as 404 and 405, are made JSON by portal.api_errors). While Redis is
+Django makes itself, such as 404 and 405, are made JSON by core.api_errors). While Redis is
 down, reads are rate-limited per process and answered from PostgreSQL; submissions get 503
-with Retry-After (portal.ratelimits, portal.outages).
+with Retry-After (core.ratelimits, core.outages).
 """
 
 from __future__ import annotations
@@ -13,25 +13,22 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from ca.csr_policy import MAX_CSR_BYTES, CsrRejected, check_csr
-from ca.models import Certificate, Order
-from enrollment import progress_events
+from ca import interface as ca
+from core import progress_events
+from core.client_address import client_address, ratelimit_key
+from core.client_certificate import verification_state, verified_certificate
+from core.ratelimits import LOCAL, REFUSE, WhenDown
+from core.ratelimits import check as rate_check
 from enrollment.models import Enrollment, Installation, InstallCode, InstallProgress
 from enrollment.openapi import ERROR_MESSAGES, STATUSES, openapi_document
-from portal.client_address import client_address, ratelimit_key
-from portal.client_certificate import verification_state, verified_certificate
-from portal.ratelimits import LOCAL, REFUSE, WhenDown
-from portal.ratelimits import check as rate_check
 
 
 def error(code: str, status: int, **extra: Any) -> JsonResponse:
@@ -95,7 +92,7 @@ def install_code_required(
     """Rate-limit, then resolve the bearer install code to its enrollment, or answer an error.
 
     ``when_redis_down``: REFUSE (503 with Retry-After, before anything is read or written)
-    or LOCAL (count in this process; for reads, see portal.ratelimits).
+    or LOCAL (count in this process; for reads, see core.ratelimits).
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -123,14 +120,6 @@ def install_code_required(
         return wrapped
 
     return decorator
-
-
-def _spki(public_key: Any) -> bytes:
-    return bytes(
-        public_key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
 
 
 # Before its only live order is issued, an enrollment has no certificate to describe.
@@ -163,44 +152,25 @@ def submit_csr(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     if refused := _unknown_text_format(request):
         return refused
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if declared > MAX_CSR_BYTES:
+    if declared > ca.MAX_CSR_BYTES:
         return error("csr_too_large", 413)
     try:
-        csr = check_csr(request.body)
-    except CsrRejected as rejected:
+        csr = ca.check_csr(request.body)
+    except ca.CsrRejected as rejected:
         return error(rejected.code, 413 if rejected.code == "csr_too_large" else 422)
-    try:
-        with transaction.atomic():
-            Order.objects.create_for_enrollment(
-                enrollment, csr, client_address=client_address(request)
-            )
-    except IntegrityError:
-        # The enrollment has a live order: this is a retried request or a second installer.
-        # The unique index on live orders decides between concurrent submissions (the later
-        # ones wait for the first to commit), so the common case needs no lock or lookup.
-        live = Order.objects.filter(enrollment=enrollment).exclude(status="failed").first()
-        if live is None:  # the order it collided with has failed meanwhile
-            return error("order_in_progress", 409)
-        return _replay(request, enrollment, live, csr.public_key)
-    # What was just committed; the installer's next status request sees what follows.
-    return answer(
-        request, _status_payload(enrollment, Installation(InstallProgress.RECEIVED)), status=202
-    )
-
-
-def _replay(
-    request: HttpRequest, enrollment: Enrollment, live: Order, public_key: Any
-) -> HttpResponse:
-    """A second submission: fine for the same key (a retried request), a conflict otherwise."""
-    earlier = x509.load_der_x509_csr(bytes(live.csr_der)).public_key()
-    if _spki(earlier) != _spki(public_key):
-        issued = live.status == "issued"
-        return error("already_issued" if issued else "order_in_progress", 409)
-    return answer(
-        request,
-        _status_payload(enrollment, enrollment.installation()),
-        status=200 if live.status == "issued" else 202,
-    )
+    placed = enrollment.order_certificate(csr, client_address=client_address(request))
+    issued = placed.status == ca.OrderStatus.ISSUED
+    if placed.outcome == "ordered":
+        # What was just committed; the installer's next status request sees what follows.
+        installation = Installation(InstallProgress.RECEIVED)
+        return answer(request, _status_payload(enrollment, installation), status=202)
+    if placed.outcome == "same_key":  # a retried request: answer what it would have seen
+        installation = enrollment.installation()
+        return answer(
+            request, _status_payload(enrollment, installation), status=200 if issued else 202
+        )
+    # A second installer with another key, or an order that failed while this one collided.
+    return error("already_issued" if issued else "order_in_progress", 409)
 
 
 @csrf_exempt  # no cookies: a bearer token (so another method is a 405, not a CSRF 403)
@@ -230,7 +200,9 @@ def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
         latest = enrollment.installation()
         return latest.progress not in waiting_on
 
-    progress_events.wait_for_change(enrollment.pk, changed, int(raw_wait), waiting_on=waiting_on)
+    progress_events.wait_for_change(
+        str(enrollment.public_id), changed, int(raw_wait), waiting_on=waiting_on
+    )
     return answer(request, _status_payload(enrollment, latest))
 
 
@@ -242,7 +214,7 @@ def status(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
 )
 def certificate(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
     """The certificate with its chain: PEM (certificate, issuing CA) or PKCS#7 (also the root)."""
-    issued = Certificate.objects.select_related("issuer").filter(enrollment=enrollment).first()
+    issued = ca.certificate_for(enrollment.public_id)
     if issued is None:
         return error("not_issued", 404)
     chain = issued.chain()
@@ -270,17 +242,20 @@ def tls_check(request: HttpRequest) -> HttpResponse:
         code = "no_client_certificate" if state == "NONE" else "client_certificate_invalid"
         return error(code, 401)
     fingerprint = presented.fingerprint(hashes.SHA256()).hex()
-    issued = Certificate.objects.select_related("enrollment").filter(sha256_hex=fingerprint).first()
+    issued = ca.certificate_by_fingerprint(fingerprint)
     if issued is None:
         return error("certificate_unknown", 403)
     if issued.is_revoked:
         return error("certificate_revoked", 403)
-    issued.enrollment.mark_installed()
+    # Recorded first, should the worker's report of the certificate not have arrived.
+    Enrollment.objects.record_issued({issued.reference: issued.pk})
+    enrollment = Enrollment.objects.get(public_id=issued.reference)
+    enrollment.mark_installed()
     return answer(
         request,
         {
             "status": InstallProgress.INSTALLED.value,
-            "certificate_name": issued.enrollment.certificate_name,
+            "certificate_name": enrollment.certificate_name,
         },
     )
 

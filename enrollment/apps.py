@@ -7,4 +7,4 @@ class EnrollmentConfig(AppConfig):
     verbose_name = _("Registration")
 
     def ready(self) -> None:
-        from enrollment import checks  # noqa: F401 - registers the system checks
+        from enrollment import checks, receivers  # noqa: F401 - registers checks and receivers

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
+from core.plain_text import PlainTextValidator
 from enrollment.mail import store_pin_mails
 from enrollment.models import Holder, HolderKind, Organisation
-from portal.plain_text import PlainTextValidator
 
 COLUMNS = [
     "name",

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
 
+from core.escaping import UnsafeValue, inf_string, pem_block
 from enrollment.models import Enrollment
-from portal.escaping import UnsafeValue, inf_string, pem_block
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def render_installer(
     enrollment: Enrollment, platform_key: str, install_code: str, root_pem: str
 ) -> bytes:
     """The installer for one enrollment. Every value passes its target's escaping filter in
-    the template (portal.escaping); the templates keep HTML autoescaping on, so a value
+    the template (core.escaping); the templates keep HTML autoescaping on, so a value
     without a filter could not pass unnoticed (tests/installers check that none does)."""
     platform = PLATFORMS[platform_key]
     if not _INSTALL_CODE.match(install_code):

@@ -12,23 +12,22 @@ from datetime import timedelta
 from functools import cache
 from typing import NamedTuple
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ca.models import AuditEntry, AuditEvent
+from audit.models import AuditEntry, AuditEvent
+from ca import interface as ca
+from core.plain_text import PlainTextEmailField, PlainTextField, first_forbidden
 from enrollment import user_numbers
 from enrollment.mail import check_issue_mails, user_number_message
 from enrollment.outbox import OutgoingMail  # a model of its own module; registered from here
-from enrollment.signals import holder_blocked, holder_unblocked
-from portal.plain_text import PlainTextEmailField, PlainTextField, first_forbidden
 
 PIN_LENGTH = 8
 CERTIFICATE_NAME_MAX_LENGTH = 7
@@ -255,6 +254,11 @@ class Holder(models.Model):
     def is_blocked(self) -> bool:
         return self.status == HolderStatus.BLOCKED
 
+    @property
+    def ca_reference(self) -> str:
+        """What the CA calls this holder: its orders and certificates carry it."""
+        return str(self.pk)
+
     def allows_address(self, address: str) -> bool:
         """Whether a system certificate of this holder may be used from ``address``."""
         try:
@@ -307,8 +311,8 @@ class Holder(models.Model):
         )
         self.refresh_from_db(fields=["status", "block_reason", "blocked_at"])
         if locked.is_blocked:
-            holder_unblocked.send(
-                sender=Holder, holder=self, actor=actor, client_address=client_address
+            ca.release_holder_certificates(
+                self.ca_reference, actor=actor, client_address=client_address
             )
         return pin, locked.block_reason if locked.is_blocked else ""
 
@@ -357,7 +361,7 @@ class Holder(models.Model):
             client_address=client_address,
             details={"user_number": self.user_number, "reason": reason},
         )
-        holder_blocked.send(sender=Holder, holder=self, actor=actor, client_address=client_address)
+        ca.revoke_holder_certificates(self.ca_reference, actor=actor, client_address=client_address)
         return True
 
     @transaction.atomic
@@ -382,8 +386,8 @@ class Holder(models.Model):
             client_address=client_address,
             details={"user_number": self.user_number, "reason": locked.block_reason},
         )
-        holder_unblocked.send(
-            sender=Holder, holder=self, actor=actor, client_address=client_address
+        ca.release_holder_certificates(
+            self.ca_reference, actor=actor, client_address=client_address
         )
         return True
 
@@ -571,7 +575,8 @@ class Installation(NamedTuple):
     serial: str | None = None
 
 
-_ORDER_PROGRESS = {
+# What an order's status (ca.interface.OrderStatus) means for the installation.
+ORDER_PROGRESS = {
     "pending": InstallProgress.RECEIVED,
     "processing": InstallProgress.SIGNING,
     "issued": InstallProgress.ISSUED,
@@ -581,32 +586,35 @@ _ORDER_PROGRESS = {
 
 @cache
 def _installation_sql() -> str:
-    # The enrollment's state, its latest order and its certificate (one at most) in one
-    # statement that PostgreSQL and SQLite both answer from indexes. Only table names from
-    # the models are put in; values are parameters.
-    enrollments = Enrollment._meta.db_table
-    orders = apps.get_model("ca", "Order")._meta.db_table
-    certificates = apps.get_model("ca", "Certificate")._meta.db_table
-    sql = """
-        SELECT e.status, e.expires_at <= %s, o.status, o.error_code, c.sha1_hex, c.serial_hex
-        FROM {enrollments} e
-        LEFT JOIN {orders} o ON o.id = (
-            SELECT id FROM {orders} WHERE enrollment_id = e.id
-            ORDER BY created_at DESC, id DESC LIMIT 1
-        )
-        LEFT JOIN {certificates} c ON c.enrollment_id = e.id
-        WHERE e.id = %s
-    """
-    return sql.format(enrollments=enrollments, orders=orders, certificates=certificates)
+    # Asked on every status poll: hand-written, as Django takes longer to compile the
+    # queryset than the database needs to answer it. Only the table name is put in.
+    sql = "SELECT status, expires_at <= %s, certificate_id FROM {enrollments} WHERE id = %s"
+    return sql.format(enrollments=Enrollment._meta.db_table)
 
 
 class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
     def awaiting_installation(self) -> EnrollmentQuerySet:
         return self.filter(status__in=[EnrollmentStatus.READY, EnrollmentStatus.ISSUED])
 
-    def mark_issued(self) -> int:
-        """Record that the CA issued these enrollments' certificates (called by ca.issuance)."""
-        return self.filter(status=EnrollmentStatus.READY).update(status=EnrollmentStatus.ISSUED)
+    def record_issued(self, certificates: dict[uuid.UUID, int]) -> int:
+        """Record the certificates the CA issued, by enrollment public id (ca.signals).
+
+        One UPDATE for a worker's batch; an enrollment that has its certificate already (a
+        report that came twice, or after the step-7 page repaired a lost one) is left alone.
+        """
+        if not certificates:
+            return 0
+        certificate_of = Case(
+            *[When(public_id=ref, then=Value(pk)) for ref, pk in certificates.items()],
+            output_field=models.BigIntegerField(),
+        )
+        return self.filter(public_id__in=list(certificates), certificate=None).update(
+            certificate_id=certificate_of,
+            status=Case(
+                When(status=EnrollmentStatus.READY, then=Value(EnrollmentStatus.ISSUED)),
+                default=F("status"),
+            ),
+        )
 
     def past_expiry(self) -> EnrollmentQuerySet:
         return self.awaiting_installation().filter(expires_at__lte=timezone.now())
@@ -707,6 +715,15 @@ class Enrollment(models.Model):
     activation_code = models.OneToOneField(
         ActivationCode, on_delete=models.PROTECT, related_name="enrollment", null=True, blank=True
     )
+    # The certificate the CA issued for this enrollment (recorded from ca.signals).
+    certificate = models.OneToOneField(
+        "ca.Certificate",
+        on_delete=models.PROTECT,
+        related_name="enrollment",
+        null=True,
+        blank=True,
+        editable=False,
+    )
     # A renewal: the certificate this enrollment replaces (instead of a PIN).
     renews = models.ForeignKey(
         "ca.Certificate", on_delete=models.PROTECT, related_name="renewals", null=True, blank=True
@@ -761,27 +778,51 @@ class Enrollment(models.Model):
         return installation.progress, installation.error_code
 
     def installation(self) -> Installation:
-        """The installation as it stands in the database now (not as this instance was read).
-
-        Asked on every status poll and every wake-up of a long poll, so it is hand-written
-        SQL: Django takes longer to compile the equivalent querysets than the database
-        needs to answer them.
-        """
-        connection = connections[self._state.db or "default"]
+        """The installation as it stands in the database now (not as this instance was read):
+        the enrollment's state and what the CA says of its order."""
+        using = self._state.db or "default"
+        connection = connections[using]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
             cursor.execute(_installation_sql(), [now, self.pk])
             row = cursor.fetchone()
         if row is None:
             raise Enrollment.DoesNotExist(self.pk)
-        status, expired, order_status, error_code, sha1, serial = row
+        status, expired, certificate_id = row
+        order = ca.order_progress(self.public_id, using=using)
+        sha1, serial = (order.sha1, order.serial) if order else (None, None)
         if status == EnrollmentStatus.INSTALLED:
             return Installation(InstallProgress.INSTALLED, sha1=sha1, serial=serial)
         if status == EnrollmentStatus.EXPIRED or expired:
             return Installation(InstallProgress.EXPIRED, sha1=sha1, serial=serial)
-        if order_status is None:
+        if order is None:
             return Installation(InstallProgress.WAITING)
-        return Installation(_ORDER_PROGRESS[order_status], error_code or "", sha1, serial)
+        if order.certificate_id is not None and certificate_id is None:
+            # The worker's report did not arrive (its process died after the commit): the
+            # CA's own record says issued, so the RA records it now.
+            Enrollment.objects.record_issued({self.public_id: order.certificate_id})
+        return Installation(ORDER_PROGRESS[order.status], order.error_code, sha1, serial)
+
+    def order_certificate(
+        self, csr: ca.AcceptedCsr, *, client_address: str | None = None
+    ) -> ca.Placed:
+        """Order this enrollment's certificate from the CA, with the subject as it is now."""
+        holder = self.holder
+        request = ca.OrderRequest(
+            reference=self.public_id,
+            holder=holder.ca_reference,
+            profile=self.kind,
+            csr=csr,
+            subject=ca.Subject(
+                certificate_name=self.certificate_name,
+                display_name=holder.display_name,
+                user_number=holder.user_number,
+                organisation=holder.organisation.name,
+            ),
+        )
+        return ca.order_certificate(
+            request, actor=f"holder:{holder.user_number}", client_address=client_address
+        )
 
     @property
     def is_open(self) -> bool:
@@ -858,7 +899,9 @@ class InstallCodeManager(models.Manager["InstallCode"]):
         if not code or len(code) > 100:
             return None
         try:
-            return self.select_related("enrollment__holder").get(code_hash=InstallCode.hash(code))
+            return self.select_related("enrollment__holder__organisation").get(
+                code_hash=InstallCode.hash(code)
+            )
         except InstallCode.DoesNotExist:
             return None
 

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ca.csr_policy import CSR_ERRORS
-from portal.api_errors import HTTP_ERRORS
+from ca.interface import CSR_ERRORS
+from core.api_errors import HTTP_ERRORS
 
 API_ERRORS: dict[str, Promise] = {
     "install_code_unknown": _("This install code is not known. Download the installer again."),
@@ -39,7 +39,7 @@ class _Messages(dict[str, str]):
 
 
 ERROR_MESSAGES = _Messages()
-# HTTP_ERRORS: what any path under the API's prefixes may answer (portal.api_errors).
+# HTTP_ERRORS: what any path under the API's prefixes may answer (core.api_errors).
 ALL_ERROR_CODES = sorted({*CSR_ERRORS, *API_ERRORS, *HTTP_ERRORS})
 STATUSES = [
     "waiting_for_csr",
@@ -82,7 +82,7 @@ STATUS_RESPONSE = {
         "text/plain": {"schema": {"type": "string", "description": "key=value lines"}},
     }
 }
-# Every operation may answer these (portal.api_errors, portal.outages); where an operation
+# Every operation may answer these (core.api_errors, core.outages); where an operation
 # has a response of that status already, its codes are added to that response's.
 GENERIC_ERRORS: dict[str, tuple[str, list[str]]] = {
     "400": ("The request could not be processed", ["bad_request"]),

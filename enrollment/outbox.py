@@ -28,8 +28,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.encryption import fernet
-from portal.queue import queue_after_commit
+from core.encryption import fernet
+from core.queue import queue_after_commit
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from ca.models import CertificateAuthority
+from ca import interface as ca
 from enrollment import installers, page_links
 from enrollment.models import Enrollment, InstallCode, InstallProgress, PolicyDocument
 from enrollment.openapi import ALL_ERROR_CODES, ERROR_MESSAGES
@@ -138,7 +138,7 @@ def download_installer(request: HttpRequest, public_id: str) -> HttpResponse:
     platform = request.POST.get("platform", "")
     if platform not in installers.PLATFORMS or not enrollment.is_open:
         return redirect("enrollment:installation", public_id=public_id)
-    root = CertificateAuthority.objects.current_root()
+    root = ca.current_root()
     if root is None:
         return render(
             request,

@@ -21,6 +21,9 @@ from django.utils.translation import gettext_lazy
 from django_ratelimit.core import is_ratelimited
 from formtools.wizard.views import SessionWizardView
 
+from core.client_address import client_address, ratelimit_key
+from core.counters import count_funnel
+from core.queue import queue_after_commit
 from enrollment import page_links
 from enrollment.forms import (
     CertificateNameForm,
@@ -41,9 +44,6 @@ from enrollment.models import (
     HolderKind,
     PolicyDocument,
 )
-from portal.client_address import client_address, ratelimit_key
-from portal.metrics import count_funnel
-from portal.queue import queue_after_commit
 
 USER_DATA = "gebruikersgegevens"
 EMAIL = "e-mailadres"

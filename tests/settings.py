@@ -1,6 +1,6 @@
 """Settings for pytest: the portal's own settings with the test-mode defaults switched on.
 
-The environment is set before portal.settings is read, so the same typed helpers apply;
+The environment is set before config.settings is read, so the same typed helpers apply;
 a variable set by CI (DATABASE_URL, REDIS_URL) still wins.
 """
 
@@ -29,10 +29,10 @@ if os.environ.get("REDIS_URL") and os.environ.get("PYTEST_XDIST_WORKER", "").sta
         os.environ["REDIS_URL"], os.environ["PYTEST_XDIST_WORKER"]
     )
 
-from portal.settings import *  # noqa: E402, F403
+from config.settings import *  # noqa: E402, F403
 
 # A memory-hard hash per PIN and password would dominate the unit tests; the processes that
-# the integration tests and `make bench` start use the real hashers (portal.settings).
+# the integration tests and `make bench` start use the real hashers (config.settings).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Every test makes its own CA hierarchy: workers in this process look it up for each order.

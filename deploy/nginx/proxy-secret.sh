@@ -2,7 +2,7 @@
 # Run by the nginx image's entrypoint (/docker-entrypoint.d) before nginx starts: writes the
 # include that makes nginx send the shared secret to web on every proxied request
 # (X-Proxy-Secret). web believes client-certificate headers only from a request that carries
-# it (portal.client_address.from_trusted_proxy), so another container on the network cannot
+# it (core.client_address.from_trusted_proxy), so another container on the network cannot
 # claim a holder's certificate.
 #
 # The secret (PROXY_SECRET_FILE, a compose secret) must be 32 to 256 characters of

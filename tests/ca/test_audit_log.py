@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.test import Client
 
-from ca.models import AppendOnly, AuditEntry, AuditEvent, CertificateAuthority
+from audit.models import AppendOnly, AuditEntry, AuditEvent
+from ca.models import CertificateAuthority
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_deleting_a_row_is_detected(position: str) -> None:
     entries = _log(5)
     victim = {"first": entries[0], "middle": entries[2], "last": entries[4]}[position]
     with connection.cursor() as cursor:  # bypassing the model, as an attacker with SQL would
-        cursor.execute("DELETE FROM ca_auditentry WHERE id = %s", [victim.pk])
+        cursor.execute("DELETE FROM audit_auditentry WHERE id = %s", [victim.pk])
     with pytest.raises(CommandError, match="tampered"):
         _verify()
 
@@ -64,7 +65,7 @@ def test_editing_a_row_is_detected() -> None:
     entries = _log(3)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE ca_auditentry SET actor = %s WHERE id = %s", ["admin:mallory", entries[1].pk]
+            "UPDATE audit_auditentry SET actor = %s WHERE id = %s", ["admin:mallory", entries[1].pk]
         )
     with pytest.raises(CommandError, match="entry 2 was altered"):
         _verify()
@@ -76,7 +77,7 @@ def test_rehashing_an_edited_row_still_breaks_the_chain() -> None:
     forged.actor = "admin:mallory"
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE ca_auditentry SET actor = %s, entry_hash = %s WHERE id = %s",
+            "UPDATE audit_auditentry SET actor = %s, entry_hash = %s WHERE id = %s",
             [forged.actor, forged.compute_hash(), forged.pk],
         )
     with pytest.raises(CommandError, match="entry 3 does not follow"):
@@ -146,8 +147,9 @@ def test_the_admin_revokes_through_the_model_method(
     eager_tasks: None,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    from ca.models import Certificate
     from ca.services import order_certificate
+
+    from ca.models import Certificate
     from tests.fixtures.ca import fixture_bytes
 
     with django_capture_on_commit_callbacks(execute=True):

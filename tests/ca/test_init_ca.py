@@ -212,7 +212,7 @@ def test_manage_py_check_fails_for_a_production_web_tier_with_a_ca_passphrase(
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("CA_", "PYTEST"))},
         "PORTAL_MODE": "production",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": "x" * 60,
         "ALLOWED_HOSTS": "portal.example.nl",
         "VAR_DIR": str(tmp_path),

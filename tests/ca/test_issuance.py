@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ca.services import order_certificate
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -16,17 +17,11 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from ca import lint
 from ca.authority import init_hierarchy
 from ca.issuance import Outcome, issue_order
-from ca.models import (
-    AuditEntry,
-    Certificate,
-    CertificateAuthority,
-    Order,
-    OrderStatus,
-)
-from ca.services import order_certificate
+from ca.models import Certificate, CertificateAuthority, Order, OrderStatus
 from ca.tasks import sign_order, sweep_orders
 from enrollment.models import Enrollment, EnrollmentStatus, HolderKind
 from tests.fixtures.ca import DEFAULTS, fixture_bytes, pkilint_certificate, run

@@ -8,16 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ca.services import order_certificate, revoke_holder_certificates
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.utils import timezone
+from enrollment.signals import holder_blocked, holder_unblocked
 
+from audit.models import AuditEntry
 from ca.crl import build_crl, crls_due, publish_crl, revoked_entry
-from ca.models import AuditEntry, Certificate, CertificateAuthority, RevocationReason
-from ca.services import order_certificate, revoke_holder_certificates
+from ca.models import Certificate, CertificateAuthority, RevocationReason
 from ca.tasks import refresh_publications
 from enrollment.models import Enrollment
-from enrollment.signals import holder_blocked, holder_unblocked
 from tests.fixtures.ca import fixture_bytes, pkilint_crl, run
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import pytest
-
-from ca.models import AuditEntry, AuditEvent, Certificate, CertificateAuthority, RevocationReason
 from ca.services import order_certificate
+
+from audit.models import AuditEntry, AuditEvent
+from ca.models import Certificate, CertificateAuthority, RevocationReason
 from enrollment.models import BlockReason, Enrollment
 from tests.fixtures.ca import fixture_bytes
 

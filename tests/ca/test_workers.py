@@ -1,7 +1,7 @@
 """Real Celery worker processes against PostgreSQL and Redis: nothing lost, nothing doubled.
 
 The broker and the workers are tests/fixtures/workers.py's: a ``redis-server`` of each
-test's own, and ``celery -A portal worker`` subprocesses on the test database.
+test's own, and ``celery -A config worker`` subprocesses on the test database.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from ca.authority import init_hierarchy
 from ca.csr_policy import check_csr
 from ca.models import Certificate, Order, OrderStatus
 from ca.tasks import sweep_orders
+from config.celery import app as celery_app
 from enrollment.models import Enrollment, EnrollmentStatus
-from portal.celery import app as celery_app
 from tests.fixtures.ca import FAST, fixture_bytes
 from tests.fixtures.workers import RedisServer, Workers, point_celery_at
 
@@ -204,7 +204,7 @@ def test_prefork_workers_sign_with_the_hsm_key_each_in_its_own_session(
 def test_a_running_worker_survives_a_redis_restart(
     workers: Workers, broker: RedisServer, orders: Callable[[int], list[int]]
 ) -> None:
-    # Needs broker_connection_max_retries=None in portal/celery.py (0 means "give up at once").
+    # Needs broker_connection_max_retries=None in config/celery.py (0 means "give up at once").
     workers.start("through-outage")
     (first,) = orders(1)
     _wait_until(_all_finished([first]), 60, workers, "the first order")

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from ca.models import AuditEntry, AuditEvent
+from audit.models import AuditEntry, AuditEvent
 from enrollment.models import ActivationCode, BlockReason, Holder, HolderStatus, PinCheck
 from tests.enrollment.factories import issue_holder
 

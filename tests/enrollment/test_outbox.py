@@ -19,7 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from ca.models import AuditEntry, AuditEvent
+from audit.models import AuditEntry, AuditEvent
 from enrollment import bulk
 from enrollment.models import ActivationCode, Holder, Organisation, PinCheck
 from enrollment.outbox import OutgoingMail

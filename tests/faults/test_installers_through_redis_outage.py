@@ -39,7 +39,7 @@ def killable_redis(broker: RedisServer, settings: Any) -> Iterator[RedisServer]:
     settings.REDIS_URL = broker.url
     settings.CACHES = {
         "default": {
-            "BACKEND": "portal.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": broker.url,
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }

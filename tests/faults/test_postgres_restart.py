@@ -118,7 +118,7 @@ def stack(postgres: PrivatePostgres, tmp_path: Path) -> Iterator[dict[str, objec
     }
     environment.update(
         PORTAL_MODE="test",
-        DJANGO_SETTINGS_MODULE="portal.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=postgres.url,
         REDIS_URL=redis.url,
         CA_KEY_DIR=str(tmp_path / "keys"),
@@ -144,7 +144,7 @@ def stack(postgres: PrivatePostgres, tmp_path: Path) -> Iterator[dict[str, objec
     workers = Workers({**environment, "CA_ROLE": "worker"}, log_dir)
     webs = Webs({**environment, "CA_ROLE": "web"}, log_dir)
     beat = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "portal", "beat", "--loglevel", "INFO",
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
          "--schedule", str(tmp_path / "beat-schedule")],
         cwd=ROOT, env={**environment, "CA_ROLE": "worker"},
         stdout=(log_dir / "beat.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True,

@@ -11,8 +11,8 @@ import redis
 from django.core.cache import caches
 from django.test import Client
 
+from config.celery import app as celery_app
 from enrollment.models import Enrollment
-from portal.celery import app as celery_app
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.enrollment.wizard_client import WizardWalker
 from tests.fixtures.services import require_binary
@@ -30,7 +30,7 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
     settings.REDIS_URL = server.url
     settings.CACHES = {
         "default": {
-            "BACKEND": "portal.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": server.url,
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }

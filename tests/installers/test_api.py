@@ -339,7 +339,7 @@ class TestLongPolling:
     ) -> None:
         waited: list[float] = []
         monkeypatch.setattr(
-            "enrollment.progress_events.wait_for_change",
+            "core.progress_events.wait_for_change",
             lambda _id, changed, seconds, **_: waited.append(seconds) if not changed() else None,
         )
         response = client.get("/api/v1/status?wait=20", headers=auth(code))
@@ -360,7 +360,7 @@ class TestLongPolling:
             issue_order(Order.objects.get(enrollment=enrollment).pk)  # the worker, meanwhile
             checks.append(changed())
 
-        monkeypatch.setattr("enrollment.progress_events.wait_for_change", wait)
+        monkeypatch.setattr("core.progress_events.wait_for_change", wait)
         response = client.get("/api/v1/status?wait=20", headers=auth(code))
         assert checks == [False, True]
         assert response.json()["status"] == "issued"

@@ -28,9 +28,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.test import override_settings
 
 from ca.models import CertificateAuthority
+from core.escaping import UnsafeValue
 from enrollment import installers
 from enrollment.models import Enrollment
-from portal.escaping import UnsafeValue
 from tests.fixtures.services import require_binary
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ca.models import CertificateAuthority
-from enrollment import progress_events
+from core import progress_events
 from enrollment.models import Enrollment, InstallCode
 
 # A CSR body is bytes (DER) or text (PEM): send what hypothesis makes as it is.

@@ -29,9 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.test import override_settings
 
+from core.escaping import UnsafeValue
 from enrollment import installers
 from enrollment.models import Enrollment
-from portal.escaping import UnsafeValue
 from tests.fixtures.services import require_binary
 from tests.installers import cmd_syntax
 from tests.installers.wine import CROSS_COMPILER, CSR_PEM, Call, Response, StandIns, Wine

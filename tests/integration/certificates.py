@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.auth.hashers import make_password
 
-from ca.services import order_certificate
 from enrollment.models import Enrollment, Holder
 from tests.enrollment.factories import issue_holder
+from tests.fixtures.ca import certificate_of, order_for
 
 # The password of the personal holders made here.
 PASSWORD = "Zorg-Portaal7!"
@@ -48,8 +48,8 @@ def issue(
             .sign(key, hashes.SHA256())
             .public_bytes(serialization.Encoding.PEM)
         )
-        order_certificate(enrollment, csr)  # signed eagerly when this autocommit ends
-        enrollment.refresh_from_db()
+        order_for(enrollment, csr)  # signed eagerly when this autocommit ends
+        certificate = certificate_of(enrollment)
         folder = tmp_path / kind
         folder.mkdir()
         (folder / "key.pem").write_bytes(
@@ -59,8 +59,8 @@ def issue(
                 serialization.NoEncryption(),
             )
         )
-        pem = enrollment.certificate.pem
-        (folder / "chain.pem").write_text(pem + enrollment.certificate.issuer.pem)
+        pem = certificate.pem
+        (folder / "chain.pem").write_text(pem + certificate.issuer.pem)
         return Issued(holder, folder / "chain.pem", folder / "key.pem", pem)
 
     return make

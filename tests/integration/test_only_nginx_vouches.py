@@ -26,8 +26,9 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
+from audit.models import AuditEntry
 from ca.crl import trust_files
-from ca.models import AuditEntry, CertificateAuthority
+from ca.models import CertificateAuthority
 from tests.fixtures.services import require_binary
 from tests.fixtures.stack import Nginx, ServerTls, write_proxy_secret_include
 from tests.integration.certificates import PASSWORD, Issued

@@ -207,7 +207,7 @@ def test_every_variable_compose_uses_is_in_the_env_example() -> None:
 
 
 def test_every_setting_the_portal_reads_is_in_the_env_example() -> None:
-    settings = (ROOT / "portal" / "settings.py").read_text()
+    settings = (ROOT / "config" / "settings.py").read_text()
     read = set(
         re.findall(r"env_(?:str|bool|int|list|networks|secret)\(\s*\"([A-Z0-9_]+)\"", settings)
     )

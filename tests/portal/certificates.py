@@ -7,9 +7,8 @@ import pytest
 from cryptography import x509
 
 from ca.models import CertificateAuthority
-from ca.services import order_certificate
 from enrollment.models import Enrollment, Holder
-from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.ca import certificate_of, fixture_bytes, order_for
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def issue(
     def make(holder: Holder) -> x509.Certificate:
         enrollment = make_enrollment(kind=holder.kind, holder=holder)
         with django_capture_on_commit_callbacks(execute=True):
-            order_certificate(enrollment, fixture_bytes("p256.pem"))
-        return enrollment.certificate.certificate
+            order_for(enrollment, fixture_bytes("p256.pem"))
+        return certificate_of(enrollment).certificate
 
     return make

@@ -13,10 +13,10 @@ from django.test import Client
 from django.utils import timezone
 
 from ca.models import CertificateAuthority
+from core.api_errors import HTTP_ERRORS
 from enrollment.captcha import purge_expired
 from enrollment.models import Enrollment, InstallCode
 from enrollment.openapi import ALL_ERROR_CODES, ERROR_MESSAGES
-from portal.api_errors import HTTP_ERRORS
 
 pytestmark = pytest.mark.django_db
 

@@ -61,7 +61,7 @@ def manage(database_url: str, key_dir: Path, *args: str) -> subprocess.Completed
     }
     environment.update(
         PORTAL_MODE="test", DATABASE_URL=database_url, CA_KEY_DIR=str(key_dir), CA_KEY_PASSPHRASE="test passphrase",
-        CA_ROLE="all", DJANGO_SETTINGS_MODULE="portal.settings",
+        CA_ROLE="all", DJANGO_SETTINGS_MODULE="config.settings",
     )  # fmt: skip
     return subprocess.run(
         [sys.executable, "manage.py", *args],

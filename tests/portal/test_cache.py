@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import redis
 
-from portal.cache import RedisCache
+from core.cache import RedisCache
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from portal import checks
+from core import checks
 from tests.portal.test_settings_and_checks import manage
 
 DUTCH_NAMES = ["Zorgportaal 't Gooi", "Zorgportaal Noord-Brabant", "Zoë & Zorg (Noord)"]

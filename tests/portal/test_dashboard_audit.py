@@ -6,7 +6,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from ca.models import AuditEntry, AuditEvent
+from audit.models import AuditEntry, AuditEvent
 from enrollment.models import Holder, HolderStatus
 from tests.enrollment.factories import issue_holder
 from tests.portal import test_login

@@ -17,7 +17,7 @@ from django.db import connection
 from ca.models import CertificateAuthority, RevocationReason
 from ca.services import order_certificate
 from enrollment.models import Enrollment
-from portal.reminders import send_due_reminders
+from selfservice.reminders import send_due_reminders
 from tests.fixtures.ca import fixture_bytes
 from tests.stack_ports import free_port
 

@@ -49,7 +49,7 @@ def test_readyz_is_ok_with_a_real_worker(
 
     settings.REDIS_URL = broker.url
     workers.start("ready")
-    from portal.celery import app
+    from config.celery import app
 
     app.send_task("ca.key_heartbeat")
     deadline = time.monotonic() + 30

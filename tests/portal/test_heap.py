@@ -4,7 +4,7 @@ import gc
 
 import pytest
 
-from portal.heap import freeze_startup_objects
+from core.heap import freeze_startup_objects
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from ca.models import CertificateAuthority
+from core.request_id import RequestIdFilter
 from enrollment.models import Enrollment, InstallCode
-from portal.request_id import RequestIdFilter
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.enrollment.wizard_client import STRONG_PASSWORD, WizardWalker
 from tests.fixtures.ca import fixture_bytes

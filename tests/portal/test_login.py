@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 import time_machine
+from ca.services import order_certificate
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.contrib.auth.hashers import make_password
@@ -20,10 +21,10 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP
 
-from ca.models import AuditEntry, CertificateAuthority, RevocationReason
-from ca.services import order_certificate
+from audit.models import AuditEntry
+from ca.models import CertificateAuthority, RevocationReason
 from enrollment.models import Enrollment, Holder, HolderStatus
-from portal.models import HolderAccount
+from selfservice.models import HolderAccount
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.fixtures.ca import fixture_bytes
 

@@ -15,8 +15,8 @@ CONCURRENT_FIRST_QUEUES = textwrap.dedent(
     import django
 
     django.setup()
-    from portal.celery import app
-    from portal.queue import app_with_tasks
+    from config.celery import app
+    from core.queue import app_with_tasks
 
     assert "ca.sign_order" not in app.tasks, "registered before the test could race"
     start = threading.Barrier(16)

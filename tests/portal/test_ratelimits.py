@@ -11,8 +11,8 @@ import redis
 from django.core.cache import caches
 from django.test import RequestFactory
 
-from portal import ratelimits
-from portal.ratelimits import LOCAL, REFUSE, LocalWindows, SharedCacheDown, check, parse_rate
+from core import ratelimits
+from core.ratelimits import LOCAL, REFUSE, LocalWindows, SharedCacheDown, check, parse_rate
 
 # Nothing listens on the discard port: every Redis call is refused at once.
 DEAD_REDIS = "redis://127.0.0.1:9/0"
@@ -22,7 +22,7 @@ DEAD_REDIS = "redis://127.0.0.1:9/0"
 def redis_down(settings: Any) -> Iterator[None]:
     settings.CACHES = {
         "default": {
-            "BACKEND": "portal.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": DEAD_REDIS,
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
@@ -118,10 +118,10 @@ def test_redis_is_asked_again_after_the_probe_interval(monkeypatch: pytest.Monke
 
 @pytest.mark.usefixtures("redis_down")
 def test_the_fallback_is_logged_once_per_outage(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="portal.ratelimits"):
+    with caplog.at_level(logging.INFO, logger="core.ratelimits"):
         for _ in range(5):
             read(rate="100/m")
-    records = [r for r in caplog.records if r.name == "portal.ratelimits"]
+    records = [r for r in caplog.records if r.name == "core.ratelimits"]
     assert len(records) == 1 and records[0].levelno == logging.WARNING
     assert "per process" in records[0].getMessage()
     assert "127.0.0.1:9" not in records[0].getMessage()  # no address (or password) in logs

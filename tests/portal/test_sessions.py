@@ -6,7 +6,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from portal.sessions import SessionStore
+from core.sessions import SessionStore
 
 # Outside a test's transaction, as requests are: the one-statement path.
 pytestmark = pytest.mark.django_db(transaction=True)

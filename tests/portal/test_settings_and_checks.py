@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal import env
+from core import env
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -103,7 +103,7 @@ def test_debug_is_off_by_default() -> None:
 def test_every_beat_entry_names_a_registered_task() -> None:
     from django.conf import settings
 
-    from portal.queue import app_with_tasks
+    from core.queue import app_with_tasks
 
     app = app_with_tasks()
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}

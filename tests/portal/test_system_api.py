@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from django.contrib.auth.models import User
 from django.test import Client
 
-from ca.models import AuditEntry, RevocationReason
+from audit.models import AuditEntry
+from ca.models import RevocationReason
 from enrollment.models import Enrollment, Holder, RefusedAddress
 from tests.enrollment.factories import issue_holder
 

@@ -21,10 +21,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.test import Client, RequestFactory
 
+from core import checks, client_certificate
+from core.client_address import client_address, from_trusted_proxy
+from core.client_certificate import verified_certificate
 from enrollment.models import Holder
-from portal import checks, client_certificate
-from portal.client_address import client_address, from_trusted_proxy
-from portal.client_certificate import verified_certificate
 from tests.enrollment.factories import issue_holder
 from tests.portal.test_settings_and_checks import manage
 
@@ -75,7 +75,7 @@ def test_without_a_configured_secret_the_address_alone_decides(settings: Any) ->
 
 
 def test_the_secret_is_compared_in_constant_time() -> None:
-    with mock.patch("portal.client_address.hmac.compare_digest", wraps=hmac.compare_digest) as cmp:
+    with mock.patch("core.client_address.hmac.compare_digest", wraps=hmac.compare_digest) as cmp:
         assert not from_trusted_proxy(a_request(REMOTE_ADDR=NGINX, HTTP_X_PROXY_SECRET="guess"))
     cmp.assert_called_once_with(b"guess", SECRET.encode())
 
@@ -129,11 +129,11 @@ def test_a_forged_claim_is_logged_once_per_address_without_the_certificate(
     holder, _pin = issue_holder("personal")
     issued = issue(holder)
     forged = headers(issued, OTHER, SECRET)
-    with caplog.at_level(logging.WARNING, logger="portal.client_certificate"):
+    with caplog.at_level(logging.WARNING, logger="core.client_certificate"):
         for _ in range(5):
             verified_certificate(a_request(**forged))
         verified_certificate(a_request(**headers(issued, NGINX, "guessed-0123456789")))
-    lines = [r.getMessage() for r in caplog.records if r.name == "portal.client_certificate"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "core.client_certificate"]
     assert len(lines) == 2
     assert OTHER in lines[0] and "TRUSTED_PROXIES" in lines[0]
     assert NGINX in lines[1] and "proxy secret" in lines[1]

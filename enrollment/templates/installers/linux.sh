@@ -2,7 +2,7 @@
 {% load artefacts %}# Installer of a personal or system certificate, generated for one enrollment.
 # Run with --help for how to use it. The key is generated on this computer and never leaves it.
 #
-# Every value below was written by the portal through its sh escaping (portal/escaping.py):
+# Every value below was written by the portal through its sh escaping (core/escaping.py):
 # plain text in single quotes, anything else as octal escapes that printf turns back.
 set -eu
 

@@ -3,7 +3,7 @@
 # Double-click this file in Finder (or run it with sh). It makes the key on this Mac, requests
 # the certificate, and puts both with the root certificate in your login keychain.
 #
-# Every value below was written by the portal through its sh escaping (portal/escaping.py):
+# Every value below was written by the portal through its sh escaping (core/escaping.py):
 # plain text in single quotes, anything else as octal escapes that printf turns back.
 set -eu
 

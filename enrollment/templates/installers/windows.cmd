@@ -5,7 +5,7 @@ rem requests the certificate and installs it with the root certificate for the c
 rem Uses only tools built into Windows 10 and 11: certreq, certutil, curl.exe and timeout.
 rem The install code inside works until {{ expires_at|cmd }}.
 rem
-rem Every value below was written by the portal through its cmd escaping (portal/escaping.py):
+rem Every value below was written by the portal through its cmd escaping (core/escaping.py):
 rem a safe alphabet, anything else refused, so no value can end a line, a string or a command.
 rem What the portal answers is read with for /f and used only with delayed expansion or type,
 rem which cmd never parses as a command.

@@ -1,8 +1,0 @@
-from celery import shared_task
-
-from portal.reminders import send_due_reminders
-
-
-@shared_task(name="portal.send_expiry_reminders")
-def send_expiry_reminders() -> int:
-    return send_due_reminders()
