@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEV_ENV := PORTAL_MODE=development DEBUG=1 PORTAL_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: run test lint unit integration browser faults messages bench clean
+.PHONY: run test lint migrations unit integration browser faults messages bench clean
 
 # Argon2 hashes every PIN and password. PyPI's wheel of its C core runs on any x86-64 CPU;
 # built for this machine's CPU (AVX2, AVX-512) the same hash takes about half the time.
@@ -41,6 +41,14 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PORTAL_MODE=test $(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports --no-cache
+
+# The migrations match the models and apply to an empty database: in CI the run's own new
+# PostgreSQL database (DATABASE_URL, which pytest leaves unused), elsewhere a scratch SQLite file.
+migrations: $(VENV)/.installed
+	PORTAL_MODE=test $(PY) manage.py makemigrations --check --dry-run
+	scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+		PORTAL_MODE=test SQLITE_PATH="$$scratch/migrate.sqlite3" $(PY) manage.py migrate --no-input -v 1
 
 # The four suites; tests/conftest.py puts every test in exactly one, `make test` runs them all.
 # Two pytest-xdist processes (each with a Redis database of its own, tests/settings.py): on
@@ -52,7 +60,7 @@ PYTEST := $(VENV)/bin/pytest -n $(PYTEST_PROCESSES)
 unit integration browser faults: messages
 	$(PYTEST) -m $@
 
-test: messages lint
+test: messages lint migrations
 	$(PYTEST)
 
 # Needs DATABASE_URL (PostgreSQL) and REDIS_URL; writes bench/results.json and results.md.

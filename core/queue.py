@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from celery import current_app
 from django.db import transaction
 
 if TYPE_CHECKING:
@@ -30,8 +31,9 @@ def app_with_tasks() -> Celery:
     if _registered is None:
         with _registering:
             if _registered is None:
-                from config.celery import app
-
+                # The project's app (config.celery), which makes itself the current one when
+                # the settings package is imported; core knows no project package by name.
+                app = current_app._get_current_object()
                 app.loader.import_default_modules()
                 _registered = app
     return _registered

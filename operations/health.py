@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection
 
@@ -34,10 +35,9 @@ def broker() -> str:
 
 def worker() -> str:
     """A Celery worker answers a ping through the broker within a second."""
-    from config.celery import app
-
     try:
-        replies = app.control.ping(timeout=1.0)
+        # The project's app (config.celery): the current one once the settings are loaded.
+        replies = current_app.control.ping(timeout=1.0)
     except Exception:  # any broker failure means no worker can be reached
         return "unavailable"
     return "ok" if replies else "no_worker"

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ca.services import order_certificate
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -20,11 +19,21 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from ca import lint
 from ca.authority import init_hierarchy
+from ca.csr_policy import check_csr
 from ca.issuance import Outcome, issue_order
 from ca.models import Certificate, CertificateAuthority, Order, OrderStatus
 from ca.tasks import sign_order, sweep_orders
 from enrollment.models import Enrollment, EnrollmentStatus, HolderKind
-from tests.fixtures.ca import DEFAULTS, fixture_bytes, pkilint_certificate, run
+from tests.fixtures.ca import (
+    DEFAULTS,
+    certificate_of,
+    enrollment_of,
+    fixture_bytes,
+    order_for,
+    pkilint_certificate,
+    run,
+    unchecked_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +42,11 @@ def _issue(
     enrollment: Enrollment, csr: str, capture: Callable[..., Any]
 ) -> tuple[Order, Certificate]:
     with capture(execute=True):
-        order = order_certificate(enrollment, fixture_bytes(csr), client_address="192.0.2.7")
+        order = order_for(enrollment, fixture_bytes(csr), client_address="192.0.2.7")
     order.refresh_from_db()
     assert order.status == OrderStatus.ISSUED, order.error_code
+    # The CA reported the certificate and the RA recorded it on the enrollment.
+    assert certificate_of(enrollment) == order.certificate
     return order, order.certificate
 
 
@@ -214,17 +225,18 @@ def test_one_enrollment_never_gets_two_live_orders_or_two_certificates(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     enrollment = make_enrollment()
-    order, _issued = _issue(enrollment, "p256.pem", django_capture_on_commit_callbacks)
+    order, issued = _issue(enrollment, "p256.pem", django_capture_on_commit_callbacks)
     with pytest.raises(IntegrityError):
-        order_certificate(enrollment, fixture_bytes("p256.pem"))
+        order_for(enrollment, fixture_bytes("p256.pem"))
     # Even if the first order were marked failed (so the order constraint allows another),
-    # the certificate's unique index on the enrollment refuses a second certificate.
+    # the certificate's unique index on the reference refuses a second certificate.
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.FAILED)
-    second = Order.objects.create(enrollment=enrollment, profile="personal", csr_der=order.csr_der)
+    second = unchecked_order(enrollment, order.csr_der)
     assert issue_order(second.pk).status == OrderStatus.FAILED
     second.refresh_from_db()
     assert second.error_code == "already_issued"
-    assert Certificate.objects.filter(enrollment=enrollment).count() == 1
+    assert Certificate.objects.filter(reference=enrollment.public_id).count() == 1
+    assert certificate_of(enrollment) == issued
 
 
 def test_a_redelivered_task_does_not_issue_again(
@@ -243,11 +255,7 @@ def test_a_redelivered_task_does_not_issue_again(
 def test_of_two_claims_only_one_wins(
     hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
 ) -> None:
-    from ca.csr_policy import check_csr
-
-    order = Order.objects.create_for_enrollment(
-        make_enrollment(), check_csr(fixture_bytes("p256.pem"))
-    )
+    order = order_for(make_enrollment(), check_csr(fixture_bytes("p256.pem")))
     first = Order.objects.claim(order.pk, lease_seconds=60)
     second = Order.objects.claim(order.pk, lease_seconds=60)
     assert first is not None and second is None
@@ -260,11 +268,7 @@ def test_of_two_claims_only_one_wins(
 def test_a_task_whose_order_is_claimed_under_a_live_lease_answers_from_one_read(
     hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
 ) -> None:
-    from ca.csr_policy import check_csr
-
-    order = Order.objects.create_for_enrollment(
-        make_enrollment(), check_csr(fixture_bytes("p256.pem"))
-    )
+    order = order_for(make_enrollment(), check_csr(fixture_bytes("p256.pem")))
     assert Order.objects.claim(order.pk, lease_seconds=60) is not None  # another task's batch
     with CaptureQueriesContext(connection) as queries:
         outcome = issue_order(order.pk)
@@ -276,11 +280,7 @@ def test_a_task_whose_order_is_claimed_under_a_live_lease_answers_from_one_read(
 def test_a_dead_workers_claim_is_taken_over_after_the_lease(
     hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment], settings: Any
 ) -> None:
-    from ca.csr_policy import check_csr
-
-    order = Order.objects.create_for_enrollment(
-        make_enrollment(), check_csr(fixture_bytes("p256.pem"))
-    )
+    order = order_for(make_enrollment(), check_csr(fixture_bytes("p256.pem")))
     assert Order.objects.claim(order.pk, lease_seconds=60) is not None  # then the worker died
     Order.objects.filter(pk=order.pk).update(claimed_at=timezone.now() - timedelta(seconds=61))
     settings.CA_ORDER_LEASE_SECONDS = 60
@@ -301,7 +301,7 @@ def test_a_lint_finding_stops_issuance_with_an_error_code(
         lambda der: [lint.Finding("WARNING", "pkix.made_up", "certificate")],
     )
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_certificate(make_enrollment(), fixture_bytes("p256.pem"))
+        order = order_for(make_enrollment(), fixture_bytes("p256.pem"))
     order.refresh_from_db()
     assert (order.status, order.error_code) == (OrderStatus.FAILED, "lint_failed")
     assert not Certificate.objects.exists()
@@ -316,7 +316,7 @@ def test_without_an_issuing_ca_the_order_fails_instead_of_hanging(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_certificate(make_enrollment(), fixture_bytes("p256.pem"))
+        order = order_for(make_enrollment(), fixture_bytes("p256.pem"))
     order.refresh_from_db()
     assert (order.status, order.error_code) == (OrderStatus.FAILED, "no_issuing_ca")
 
@@ -324,9 +324,7 @@ def test_without_an_issuing_ca_the_order_fails_instead_of_hanging(
 def test_a_csr_that_no_longer_passes_the_policy_fails_at_signing(
     hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
 ) -> None:
-    order = Order.objects.create(
-        enrollment=make_enrollment(), profile="personal", csr_der=fixture_bytes("rsa1024.pem")
-    )
+    order = unchecked_order(make_enrollment(), fixture_bytes("rsa1024.pem"))
     assert issue_order(order.pk).status == OrderStatus.FAILED
     order.refresh_from_db()
     assert order.error_code == "key_too_small"
@@ -338,12 +336,10 @@ def test_the_sweep_requeues_unsent_orders_and_fails_stuck_ones(
     eager_tasks: None,
     settings: Any,
 ) -> None:
-    from ca.csr_policy import check_csr
-
     csr = check_csr(fixture_bytes("p256.pem"))
     # Committed while the broker was down: the on-commit send never happened.
-    unsent = Order.objects.create_for_enrollment(make_enrollment(), csr)
-    stuck = Order.objects.create_for_enrollment(make_enrollment(), csr)
+    unsent = order_for(make_enrollment(), csr)
+    stuck = order_for(make_enrollment(), csr)
     Order.objects.filter(pk=stuck.pk).update(
         status=OrderStatus.PROCESSING,
         claimed_at=timezone.now() - timedelta(seconds=settings.CA_ORDER_STUCK_SECONDS + 1),
@@ -366,12 +362,8 @@ def test_a_sweep_requeues_at_most_its_limit_dead_workers_orders_first_then_the_o
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ca.csr_policy import check_csr
-
     csr = check_csr(fixture_bytes("p256.pem"))
-    oldest, older, _newer, dead_workers = (
-        Order.objects.create_for_enrollment(make_enrollment(), csr) for _ in range(4)
-    )
+    oldest, older, _newer, dead_workers = (order_for(make_enrollment(), csr) for _ in range(4))
     Order.objects.filter(pk=dead_workers.pk).update(
         status=OrderStatus.PROCESSING,
         claimed_at=timezone.now() - timedelta(seconds=settings.CA_ORDER_LEASE_SECONDS + 1),
@@ -387,12 +379,8 @@ def test_a_sweep_requeues_at_most_its_limit_dead_workers_orders_first_then_the_o
 def test_a_batch_takes_a_dead_workers_orders_before_pending_ones(
     hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
 ) -> None:
-    from ca.csr_policy import check_csr
-
     csr = check_csr(fixture_bytes("p256.pem"))
-    oldest, _newer, dead_workers = (
-        Order.objects.create_for_enrollment(make_enrollment(), csr) for _ in range(3)
-    )
+    oldest, _newer, dead_workers = (order_for(make_enrollment(), csr) for _ in range(3))
     Order.objects.filter(pk=dead_workers.pk).update(
         status=OrderStatus.PROCESSING,
         claimed_at=timezone.now() - timedelta(seconds=61),
@@ -409,9 +397,7 @@ def test_a_batch_takes_a_dead_workers_orders_before_pending_ones(
 def test_the_sweep_leaves_young_pending_orders_to_the_broker(
     hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment], eager_tasks: None
 ) -> None:
-    from ca.csr_policy import check_csr
-
-    Order.objects.create_for_enrollment(make_enrollment(), check_csr(fixture_bytes("p256.pem")))
+    order_for(make_enrollment(), check_csr(fixture_bytes("p256.pem")))
     assert sweep_orders.apply(kwargs={"requeue_after": 3600}).get() == {"requeued": 0, "failed": 0}
 
 
@@ -440,11 +426,8 @@ def test_a_worker_that_lost_its_claim_does_not_store_its_certificate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from ca import issuance
-    from ca.csr_policy import check_csr
 
-    order = Order.objects.create_for_enrollment(
-        make_enrollment(), check_csr(fixture_bytes("p256.pem"))
-    )
+    order = order_for(make_enrollment(), check_csr(fixture_bytes("p256.pem")))
     original = issuance._store
 
     def slow_store(records: list[tuple[Order, Any]], token: Any, *args: Any) -> Any:
@@ -481,13 +464,10 @@ def test_an_unusable_key_leaves_the_order_for_a_retry_instead_of_failing_it(
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ca.csr_policy import check_csr
     from ca.keys import KeysUnavailable
 
     settings.CA_ORDER_LEASE_SECONDS = 60
-    order = Order.objects.create_for_enrollment(
-        make_enrollment(), check_csr(fixture_bytes("p256.pem"))
-    )
+    order = order_for(make_enrollment(), check_csr(fixture_bytes("p256.pem")))
 
     def unusable(self: CertificateAuthority) -> None:
         raise KeysUnavailable("the HSM does not answer")
@@ -508,10 +488,8 @@ class TestSigningInBatches:
     def pending(
         self, hierarchy: CertificateAuthority, make_enrollment: Callable[..., Enrollment]
     ) -> list[Order]:
-        from ca.csr_policy import check_csr
-
         csr = check_csr(fixture_bytes("p256.pem"))
-        return [Order.objects.create_for_enrollment(make_enrollment(), csr) for _ in range(5)]
+        return [order_for(make_enrollment(), csr) for _ in range(5)]
 
     def test_one_task_issues_the_queued_orders_each_once_and_their_tasks_then_do_nothing(
         self, pending: list[Order], settings: Any
@@ -525,10 +503,9 @@ class TestSigningInBatches:
             assert sign_order.apply(args=(order.pk,)).get() == OrderStatus.ISSUED
         assert Certificate.objects.count() == 5
         for order in pending:
-            assert Certificate.objects.filter(order=order, enrollment=order.enrollment).exists()
-            assert order.enrollment.__class__.objects.get(pk=order.enrollment_id).status == (
-                "issued"
-            )
+            enrollment = enrollment_of(order)
+            assert certificate_of(enrollment).order_id == order.pk
+            assert enrollment.status == EnrollmentStatus.ISSUED
         assert AuditEntry.objects.filter(event="certificate_issued").count() == 5
         assert AuditEntry.objects.filter(event="lint_passed").count() == 5
         assert AuditEntry.objects.verify() == []
@@ -546,7 +523,7 @@ class TestSigningInBatches:
         settings.CA_SIGNING_BATCH = 5
         refused = pending[1]
         original = lint.lint_certificate
-        subject_name = refused.enrollment.certificate_name
+        subject_name = enrollment_of(refused).certificate_name
 
         def lint_refusing_one(der: bytes) -> list[lint.Finding]:
             if subject_name.encode() in der:
@@ -567,14 +544,13 @@ class TestSigningInBatches:
         assert issue_order(taken.pk).status == OrderStatus.ISSUED
         # Were that order marked failed, the order constraint would allow another.
         Order.objects.filter(pk=taken.pk).update(status=OrderStatus.FAILED)
-        second = Order.objects.create(
-            enrollment=taken.enrollment, profile="personal", csr_der=taken.csr_der
-        )
+        second = unchecked_order(enrollment_of(taken), taken.csr_der)
         settings.CA_SIGNING_BATCH = 5
         assert issue_order(pending[0].pk).status == OrderStatus.ISSUED
         second.refresh_from_db()
         assert (second.status, second.error_code) == (OrderStatus.FAILED, "already_issued")
-        assert Certificate.objects.filter(enrollment=taken.enrollment).count() == 1
+        assert Certificate.objects.filter(reference=taken.reference).count() == 1
+        assert certificate_of(enrollment_of(taken)).order_id == taken.pk
         assert Order.objects.filter(status=OrderStatus.ISSUED).count() == 4
         assert Certificate.objects.count() == 5
 

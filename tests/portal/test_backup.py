@@ -18,10 +18,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from ca.models import CertificateAuthority, RevocationReason
-from ca.services import order_certificate
 from ca.tasks import publish_revocations
 from enrollment.models import Enrollment
-from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.ca import certificate_of, fixture_bytes, order_for
 from tests.fixtures.services import require
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -86,9 +85,8 @@ def test_a_restored_backup_serves_crl_ocsp_and_keeps_the_audit_chain(
         lambda: subprocess.run(["pg_dump", "--version"], capture_output=True).returncode == 0,
     )
     enrollment = make_enrollment()
-    order_certificate(enrollment, fixture_bytes("p256.pem"))
-    enrollment.refresh_from_db()
-    certificate = enrollment.certificate
+    order_for(enrollment, fixture_bytes("p256.pem"))  # signed eagerly when this autocommit ends
+    certificate = certificate_of(enrollment)
     certificate.revoke(RevocationReason.KEY_COMPROMISE, actor="test")
     publish_revocations(hierarchy.pk)
     request = (

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core import checks
-from tests.portal.test_settings_and_checks import manage
+from tests.fixtures.production import manage
 
 DUTCH_NAMES = ["Zorgportaal 't Gooi", "Zorgportaal Noord-Brabant", "Zoë & Zorg (Noord)"]
 

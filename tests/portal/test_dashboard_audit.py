@@ -9,12 +9,11 @@ import pytest
 from audit.models import AuditEntry, AuditEvent
 from enrollment.models import Holder, HolderStatus
 from tests.enrollment.factories import issue_holder
-from tests.portal import test_login
-from tests.portal.test_login import Browser, first_login
+from tests.fixtures.login import Browser, first_login
 
-pytestmark = pytest.mark.django_db
-# The login tests' fixtures: a holder with a certificate, a stopped clock, nginx in front.
-issued, clock, _behind_nginx = test_login.issued, test_login.clock, test_login._behind_nginx
+# The login tests' fixtures (tests/portal/conftest.py): a holder with a certificate, a stopped
+# clock, nginx in front.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("behind_nginx")]
 
 
 class AuditWriteFailed(Exception):

@@ -15,10 +15,9 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 
 from ca.models import CertificateAuthority, RevocationReason
-from ca.services import order_certificate
 from enrollment.models import Enrollment
 from selfservice.reminders import send_due_reminders
-from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.ca import certificate_of, fixture_bytes, order_for
 from tests.stack_ports import free_port
 
 pytestmark = pytest.mark.django_db
@@ -48,23 +47,24 @@ def smtp(settings: Any) -> Iterator[Inbox]:
 
 
 @pytest.fixture
-def certificate(
+def enrollment(
     hierarchy: CertificateAuthority,
     make_enrollment: Callable[..., Enrollment],
     eager_tasks: None,
     django_capture_on_commit_callbacks: Any,
 ) -> Enrollment:
+    """An enrollment whose certificate is issued and recorded."""
     enrollment = make_enrollment()
     with django_capture_on_commit_callbacks(execute=True):
-        order_certificate(enrollment, fixture_bytes("p256.pem"))
-    enrollment.refresh_from_db()
+        order_for(enrollment, fixture_bytes("p256.pem"))
+    certificate_of(enrollment)
     return enrollment
 
 
 def test_each_threshold_is_mailed_exactly_once_with_a_calendar_entry(
-    smtp: Inbox, certificate: Enrollment
+    smtp: Inbox, enrollment: Enrollment
 ) -> None:
-    not_after = certificate.certificate.not_after
+    not_after = certificate_of(enrollment).not_after
     sent_at = []
     for days_before in (90, 59, 59, 45, 29, 29, 6, 6, 1):
         with time_machine.travel(not_after - timedelta(days=days_before), tick=False):
@@ -76,7 +76,7 @@ def test_each_threshold_is_mailed_exactly_once_with_a_calendar_entry(
         "7 dagen",
     ]
     for message in smtp.messages:
-        assert message["To"] == certificate.email
+        assert message["To"] == enrollment.email
         calendars = [part for part in message.walk() if part.get_content_type() == "text/calendar"]
         assert len(calendars) == 1 and b"BEGIN:VEVENT" in calendars[0].get_payload(decode=True)
 
@@ -84,10 +84,10 @@ def test_each_threshold_is_mailed_exactly_once_with_a_calendar_entry(
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_at_once_send_one_mail(
-    smtp: Inbox, certificate: Enrollment, postgres_url: str
+    smtp: Inbox, enrollment: Enrollment, postgres_url: str
 ) -> None:
     # Real concurrency needs a real database: SQLite's in-memory test database locks tables.
-    with time_machine.travel(certificate.certificate.not_after - timedelta(days=20), tick=False):
+    with time_machine.travel(certificate_of(enrollment).not_after - timedelta(days=20), tick=False):
         results: list[int] = []
 
         def beat() -> None:
@@ -103,20 +103,21 @@ def test_two_beats_at_once_send_one_mail(
             run.join(timeout=30)
     assert sorted(results) == [0, 1]
     # (The contact person's user-number mail of the holder's creation also went out.)
-    assert [m["To"] for m in smtp.messages].count(certificate.email) == 1
+    assert [m["To"] for m in smtp.messages].count(enrollment.email) == 1
 
 
-def test_revoked_certificates_get_no_reminders(smtp: Inbox, certificate: Enrollment) -> None:
-    certificate.certificate.revoke(RevocationReason.SUPERSEDED, actor="test")
-    with time_machine.travel(certificate.certificate.not_after - timedelta(days=5), tick=False):
+def test_revoked_certificates_get_no_reminders(smtp: Inbox, enrollment: Enrollment) -> None:
+    certificate = certificate_of(enrollment)
+    certificate.revoke(RevocationReason.SUPERSEDED, actor="test")
+    with time_machine.travel(certificate.not_after - timedelta(days=5), tick=False):
         assert send_due_reminders() == 0
     assert smtp.messages == []
 
 
-def test_a_failed_send_is_tried_again_next_run(certificate: Enrollment, settings: Any) -> None:
+def test_a_failed_send_is_tried_again_next_run(enrollment: Enrollment, settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-    with time_machine.travel(certificate.certificate.not_after - timedelta(days=5), tick=False):
+    with time_machine.travel(certificate_of(enrollment).not_after - timedelta(days=5), tick=False):
         assert send_due_reminders() == 0
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         assert send_due_reminders() == 1

@@ -2,109 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-import time_machine
-from ca.services import order_certificate
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
-from django.test import Client
-from django.utils import timezone
-from django_otp.oath import TOTP
 
 from audit.models import AuditEntry
-from ca.models import CertificateAuthority, RevocationReason
+from ca.models import RevocationReason
 from enrollment.models import Enrollment, Holder, HolderStatus
 from selfservice.models import HolderAccount
 from tests.enrollment.factories import issue_holder, make_policy
-from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.ca import certificate_of
+from tests.fixtures.login import PASSWORD, Browser, code, first_login, secret_from_setup_page
 
-pytestmark = pytest.mark.django_db
-PASSWORD = "Zorg-Portaal7!"
-
-
-@pytest.fixture(autouse=True)
-def _behind_nginx(settings: Any) -> None:
-    settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
-    cache.clear()
-
-
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
-
-
-class Browser:
-    """A browser behind nginx that presents one certificate."""
-
-    def __init__(self, certificate: x509.Certificate | None) -> None:
-        self.client = Client()
-        self.headers: dict[str, Any] = {"REMOTE_ADDR": "127.0.0.1"}
-        if certificate is not None:
-            pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
-            self.headers.update(HTTP_X_CLIENT_VERIFY="SUCCESS", HTTP_X_CLIENT_CERT=quote(pem))
-
-    def get(self, path: str) -> Any:
-        return self.client.get(path, **self.headers)
-
-    def post(self, path: str, data: dict[str, Any]) -> Any:
-        return self.client.post(path, data, **self.headers)
-
-
-@pytest.fixture
-def issued(
-    hierarchy: CertificateAuthority,
-    make_enrollment: Callable[..., Enrollment],
-    eager_tasks: None,
-    django_capture_on_commit_callbacks: Any,
-) -> Callable[..., tuple[Holder, x509.Certificate]]:
-    def make(kind: str = "personal") -> tuple[Holder, x509.Certificate]:
-        holder, _pin = issue_holder(kind)
-        enrollment = make_enrollment(kind=kind, holder=holder)
-        if kind == "personal":
-            Enrollment.objects.filter(pk=enrollment.pk).update(
-                password_hash=make_password(PASSWORD)
-            )
-        with django_capture_on_commit_callbacks(execute=True):
-            order_certificate(enrollment, fixture_bytes("p256.pem"))
-        enrollment.refresh_from_db()
-        return holder, enrollment.certificate.certificate
-
-    return make
-
-
-def secret_from_setup_page(html: str) -> bytes:
-    import base64
-
-    key = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', html)
-    assert key is not None
-    text = key.group(1).replace(" ", "")
-    return base64.b32decode(text + "=" * (-len(text) % 8))
-
-
-def code(secret: bytes) -> str:
-    return f"{TOTP(secret).token():06d}"
-
-
-def first_login(browser: Browser, holder: Holder, clock: Any) -> bytes:
-    response = browser.post("/inloggen/", {"user_number": holder.user_number, "password": PASSWORD})
-    assert response.status_code == 302 and response["Location"] == "/inloggen/authenticator/"
-    setup = browser.get("/inloggen/authenticator/")
-    secret = secret_from_setup_page(setup.content.decode())
-    assert "<svg" in setup.content.decode()
-    done = browser.post("/inloggen/authenticator/", {"code": code(secret)})
-    assert done.status_code == 302 and done["Location"] == "/mijn/"
-    return secret
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("behind_nginx")]
 
 
 def test_first_login_sets_up_the_authenticator_and_shows_the_dashboard(
@@ -194,7 +107,7 @@ def test_a_missing_revoked_system_or_foreign_certificate_gets_its_own_page(
         browser.headers.update(HTTP_X_CLIENT_VERIFY="FAILED:unable to get issuer certificate")
     else:
         holder, certificate = issued()
-        Enrollment.objects.get(holder=holder).certificate.revoke(
+        certificate_of(Enrollment.objects.get(holder=holder)).revoke(
             RevocationReason.KEY_COMPROMISE, actor="test"
         )
         browser = Browser(certificate)
@@ -220,14 +133,14 @@ def test_the_holder_can_revoke_a_certificate_after_confirming(issued: Any, clock
     holder, certificate = issued()
     browser = Browser(certificate)
     first_login(browser, holder, clock)
-    serial = Enrollment.objects.get(holder=holder).certificate.serial_hex
+    serial = certificate_of(Enrollment.objects.get(holder=holder)).serial_hex
     unconfirmed = browser.post(f"/mijn/certificaten/{serial}/intrekken/", {"reason": "superseded"})
     assert unconfirmed.status_code == 200
     done = browser.post(
         f"/mijn/certificaten/{serial}/intrekken/", {"reason": "superseded", "confirm": "on"}
     )
     assert "ingetrokken" in done.content.decode()
-    revoked = Enrollment.objects.get(holder=holder).certificate
+    revoked = certificate_of(Enrollment.objects.get(holder=holder))
     assert revoked.is_revoked and revoked.revocation_reason == "superseded"
 
 
@@ -235,7 +148,7 @@ def test_the_chain_can_be_downloaded(issued: Any, clock: Any) -> None:
     holder, certificate = issued()
     browser = Browser(certificate)
     first_login(browser, holder, clock)
-    serial = Enrollment.objects.get(holder=holder).certificate.serial_hex
+    serial = certificate_of(Enrollment.objects.get(holder=holder)).serial_hex
     chain = x509.load_pem_x509_certificates(
         browser.get(f"/mijn/certificaten/{serial}/keten.pem").content
     )
@@ -374,7 +287,7 @@ class TestRenewal:
         )
         renewal = Enrollment.objects.get(holder=holder, certificate_name="NIEUW")
         assert done["Location"] == f"/enroll/{renewal.public_id}/"
-        assert renewal.activation_code is None and renewal.renews == old.certificate
+        assert renewal.activation_code is None and renewal.renews == certificate_of(old)
         assert "Start installeren" in browser.get(done["Location"]).content.decode()
 
     def test_renewal_is_refused_before_the_window_and_without_login(

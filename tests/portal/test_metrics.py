@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from enrollment.models import ActivationCode
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.enrollment.wizard_client import WizardWalker
+from tests.fixtures.ca import fixture_bytes, order_for
 
 pytestmark = pytest.mark.django_db
 
@@ -70,12 +71,9 @@ def test_issuance_time_and_crl_age_are_reported(
     eager_tasks: None,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from ca.services import order_certificate
-    from tests.fixtures.ca import fixture_bytes
-
     settings.METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.0/8")]
     with django_capture_on_commit_callbacks(execute=True):
-        order_certificate(make_enrollment(), fixture_bytes("p256.pem"))
+        order_for(make_enrollment(), fixture_bytes("p256.pem"))
     samples = scrape(client)
     assert samples["portal_csr_to_certificate_seconds_count{}"] == 1
     assert samples["portal_orders{status=issued}"] == 1

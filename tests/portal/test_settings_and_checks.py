@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from core import env
-
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_ENV = {
-    "PORTAL_MODE": "production",
-    "SECRET_KEY": "k" * 60 + "-production-like-secret-0123456789",
-    "ALLOWED_HOSTS": "portal.example.org",
-    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-    "CA_POLICY_OID": "1.3.6.1.4.1.64000.1.1",
-    "PATH": os.environ["PATH"],
-}
-
-
-def manage(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**PRODUCTION_ENV, **(extra_env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.fixtures.production import manage
 
 
 def test_env_bool_refuses_anything_but_a_boolean(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,7 +26,7 @@ from core.client_address import client_address, from_trusted_proxy
 from core.client_certificate import verified_certificate
 from enrollment.models import Holder
 from tests.enrollment.factories import issue_holder
-from tests.portal.test_settings_and_checks import manage
+from tests.fixtures.production import manage
 
 SECRET = secrets.token_urlsafe(32)
 NGINX = "172.28.1.2"  # an address of the edge network
