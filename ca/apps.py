@@ -7,4 +7,4 @@ class CaConfig(AppConfig):
     verbose_name = _("Certificate authority")
 
     def ready(self) -> None:
-        from ca import checks  # noqa: F401 - registers the system checks
+        from ca import checks  # noqa: F401 - registers the checks once the apps are ready

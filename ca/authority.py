@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from audit.models import AuditEntry, AuditEvent
 from ca import profiles
+from ca.crl import publish_crl
+from ca.fingerprints import sha256_hex
 from ca.keys import KeySpec, get_backend, load_key
-from ca.models import CaKind, CertificateAuthority, OcspResponder, sha256_hex
+from ca.models import CaKind, CertificateAuthority, OcspResponder
 from ca.signing import sign_certificate
 
 # The delegated OCSP key is a software key: the responder needs a key object that
@@ -191,8 +193,6 @@ def init_hierarchy(
     options: HierarchyOptions, *, rollover: bool = False, actor: str = "system:init_ca"
 ) -> list[str]:
     """Create what is missing (idempotent); with ``rollover`` always a new issuing CA."""
-    from ca.crl import publish_crl
-
     messages = []
     root = CertificateAuthority.objects.current_root()
     if root is None:

@@ -24,7 +24,9 @@ from django.utils import timezone
 
 from audit.models import AuditEntry, AuditEvent
 from ca import profiles
+from ca.authority import ensure_ocsp_responder
 from ca.csr_policy import CsrRejected, check_csr
+from ca.fingerprints import sha256_hex
 from ca.keys import KeysUnavailable
 from ca.models import (
     Certificate,
@@ -32,14 +34,15 @@ from ca.models import (
     OcspResponder,
     Order,
     OrderStatus,
-    sha256_hex,
 )
+from ca.ocsp import sign_response
 from ca.order_request import Subject
 from ca.signals import (
     FailedOrder,
     IssuedCertificate,
     certificates_issued,
     orders_failed,
+    report,
     signing_started,
 )
 from ca.signing import LintFailed, linted_draft, sign_certificate, throwaway_key
@@ -106,7 +109,7 @@ def issue_order(order_id: int, *, redelivered: bool = False) -> Outcome:
     loaded = Order.objects.in_bulk(claimed)
     orders = [loaded[pk] for pk in claimed if pk in loaded]
     # The RA wakes waiting installers and step-7 pages on each report (ca.signals).
-    signing_started.send(sender=Order, references=[order.reference for order in orders])
+    report(signing_started, references=[order.reference for order in orders])
     return _issue_claimed(orders, token).get(order_id, Outcome("missing"))
 
 
@@ -166,7 +169,7 @@ def _report(
         if outcomes[order.pk].status == OrderStatus.ISSUED and certificate.pk is not None
     ]
     if issued:
-        certificates_issued.send(sender=Order, issued=issued)
+        report(certificates_issued, issued=issued)
     failed = [order.pk for order in orders if outcomes[order.pk].status == OrderStatus.FAILED]
     if failed:
         report_failures(failed)
@@ -181,7 +184,7 @@ def report_failures(order_ids: list[int]) -> None:
         ).values_list("reference", "error_code")
     ]
     if failures:
-        orders_failed.send(sender=Order, failed=failures)
+        report(orders_failed, failed=failures)
 
 
 def _sign(order: Order, signer: _Signer | None) -> x509.Certificate:
@@ -306,8 +309,6 @@ def _first_ocsp_answer(
 ) -> tuple[bytes | None, datetime | None]:
     """A "good" answer for a certificate about to be stored; None if the responder fails,
     in which case the periodic refresh signs it."""
-    from ca.ocsp import sign_response
-
     if signer.responder is None:
         return None, None
     try:
@@ -335,8 +336,6 @@ def _current_signer() -> _Signer | None:
     (CA_SIGNER_CACHE_SECONDS; 0 looks them up every time).
     """
     global _signer
-    from ca.authority import ensure_ocsp_responder
-
     now = time.monotonic()
     if _signer is not None and _signer.until > now:
         return _signer

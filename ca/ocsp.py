@@ -15,32 +15,23 @@ between the revocation and the worker's new answer the responder says "tryLater"
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import redis
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
+from ca.authority import ensure_ocsp_responder, responder_key
 from ca.keys import SoftwareKey
 from ca.models import Certificate, CertificateAuthority, OcspResponder
+from ca.ocsp_cache import cache_key, cached, forget_cached_response, remember
 
 MAX_REQUEST_BYTES = 8 * 1024
-
-
-def _cache_key(ca_id: int, serial_hex: str) -> str:
-    return f"ca:ocsp:{ca_id}:{serial_hex}"
-
-
-def forget_cached_response(ca_id: int, serial_hex: str) -> None:
-    cache.delete(_cache_key(ca_id, serial_hex))
 
 
 def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
@@ -93,10 +84,10 @@ def answer(request_der: bytes) -> bytes:
     issuer = _issuer(key_hash)
     if issuer is None or issuer.name_hash != name_hash:
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-    key = _cache_key(issuer.ca_id, serial_hex)
-    cached = _cached(key)
-    if cached is not None:
-        return cached
+    key = cache_key(issuer.ca_id, serial_hex)
+    response = cached(key)
+    if response is not None:
+        return response
     row = (
         Certificate.objects.filter(issuer_id=issuer.ca_id, serial_hex=serial_hex)
         .values_list("ocsp_response_der", "ocsp_next_update")
@@ -113,18 +104,8 @@ def answer(request_der: bytes) -> bytes:
     # the cache entry again (refresh_responses), so that window lasts until it has signed.
     timeout = min(settings.CA_OCSP_CACHE_SECONDS, int((next_update - now).total_seconds()))
     if timeout > 0:
-        with contextlib.suppress(redis.RedisError):
-            cache.set(key, bytes(response_der), timeout)
+        remember(key, bytes(response_der), timeout)
     return bytes(response_der)
-
-
-def _cached(key: str) -> bytes | None:
-    # The cache is a shortcut: while Redis is down the answer comes from the database.
-    try:
-        cached = cache.get(key)
-    except redis.RedisError:
-        return None
-    return None if cached is None else bytes(cached)
 
 
 # --- worker: sign ---------------------------------------------------------------------
@@ -137,8 +118,6 @@ def current_responder(ca: CertificateAuthority, now: datetime) -> OcspResponder 
 def sign_response(
     certificate: Certificate, ca: CertificateAuthority, responder: OcspResponder, now: datetime
 ) -> tuple[bytes, datetime]:
-    from ca.authority import responder_key
-
     key = responder_key(responder)
     assert isinstance(key, SoftwareKey)
     now = now.replace(microsecond=0)
@@ -174,8 +153,6 @@ def refresh_responses(
     limit: int = 10_000,
 ) -> int:
     """Sign answers for this CA's certificates that have none or whose answer is due."""
-    from ca.authority import ensure_ocsp_responder
-
     now = now or timezone.now()
     responder = ensure_ocsp_responder(ca, now=now)
     renew_before = now + timedelta(hours=settings.CA_OCSP_VALIDITY_HOURS / 2)

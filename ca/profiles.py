@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 
@@ -105,8 +106,6 @@ def end_entity(
 ) -> x509.CertificateBuilder:
     if profile_name not in PROFILES:
         raise ValueError(f"unknown profile {profile_name!r}")
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     is_rsa = isinstance(public_key, rsa.RSAPublicKey)
     builder = (
         x509.CertificateBuilder()

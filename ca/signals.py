@@ -12,14 +12,25 @@ CA's state through ``ca.interface.order_progress`` and repairs what it missed.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
 
 signing_started = Signal()
 certificates_issued = Signal()
 orders_failed = Signal()
+
+
+def report(signal: Signal, **kwargs: Any) -> None:
+    """Send a report; a receiver that fails is logged, and the CA's work stands."""
+    for receiver, result in signal.send_robust(sender=None, **kwargs):
+        if isinstance(result, Exception):
+            logger.error("a receiver of the CA's report failed: %r", receiver, exc_info=result)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,15 @@ from datetime import timedelta
 from celery import shared_task, signals
 from celery.app.task import Task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry, AuditEvent
+from ca.crl import crls_due, publish_crl
+from ca.health import record_key_heartbeat
+from ca.issuance import issue_order, prepare_signing, report_failures
 from ca.models import CertificateAuthority, Order, OrderStatus
+from ca.ocsp import refresh_responses
 from core.heap import freeze_startup_objects
 
 logger = logging.getLogger(__name__)
@@ -18,8 +24,6 @@ logger = logging.getLogger(__name__)
 
 def _prepare_signing(**kwargs: object) -> None:
     """Each worker process loads pkilint and the key before its first order, not during it."""
-    from ca.issuance import prepare_signing
-
     try:
         prepare_signing()
     except Exception:  # no CA yet, or the key is away: the first order will say so
@@ -42,8 +46,6 @@ def _prepare_each_worker_process(**kwargs: object) -> None:
 )
 def sign_order(self: Task, order_id: int) -> str:
     """Sign order ``order_id``; a redelivered or duplicate message is harmless."""
-    from ca.issuance import issue_order
-
     delivery = self.request.delivery_info or {}
     outcome = issue_order(int(order_id), redelivered=bool(delivery.get("redelivered")))
     if outcome.retry_after_lease and not self.request.is_eager:
@@ -58,9 +60,6 @@ def sign_order(self: Task, order_id: int) -> str:
 @shared_task(name="ca.publish_revocations", acks_late=True, reject_on_worker_lost=True)
 def publish_revocations(ca_id: int) -> int:
     """New OCSP answers for changed certificates and a new CRL, after a revocation."""
-    from ca.crl import publish_crl
-    from ca.ocsp import refresh_responses
-
     ca = CertificateAuthority.objects.get(pk=ca_id)
     signed = refresh_responses(ca)
     publish_crl(ca.pk)
@@ -117,11 +116,6 @@ def sweep_orders(requeue_after: int | None = None) -> dict[str, int]:
 
 
 def _fail_stuck(order_id: int) -> int:
-    from django.db import transaction
-
-    from audit.models import AuditEntry, AuditEvent
-    from ca.issuance import report_failures
-
     with transaction.atomic():
         if not Order.objects.fail(order_id, "stuck"):
             return 0
@@ -138,9 +132,6 @@ def _fail_stuck(order_id: int) -> int:
 @shared_task(name="ca.refresh_publications", acks_late=True)
 def refresh_publications() -> dict[str, int]:
     """Keep revocation data fresh: CRLs well before nextUpdate, OCSP answers and responders."""
-    from ca.crl import crls_due, publish_crl
-    from ca.ocsp import refresh_responses
-
     crls = 0
     for ca_id in crls_due():
         publish_crl(ca_id)
@@ -154,6 +145,4 @@ def refresh_publications() -> dict[str, int]:
 @shared_task(name="ca.key_heartbeat")
 def key_heartbeat() -> None:
     """Lets /readyz see that a worker can use the issuing key (beat, every minute)."""
-    from ca.health import record_key_heartbeat
-
     record_key_heartbeat()

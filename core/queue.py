@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from celery import current_app
 from django.db import transaction
@@ -33,7 +33,7 @@ def app_with_tasks() -> Celery:
             if _registered is None:
                 # The project's app (config.celery), which makes itself the current one when
                 # the settings package is imported; core knows no project package by name.
-                app = current_app._get_current_object()
+                app = cast("Celery", current_app)
                 app.loader.import_default_modules()
                 _registered = app
     return _registered

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 
-from ca.keys import KeyBackend, KeySpec, KeysUnavailable, SigningKey, SoftwareKey
+from ca.keys.base import KeyBackend, KeySpec, KeysUnavailable, SigningKey, SoftwareKey
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
-from ca.keys import KeyBackend, KeySpec, KeysUnavailable, PublicKey, SigningKey
+from ca.keys.base import KeyBackend, KeySpec, KeysUnavailable, PublicKey, SigningKey
 
 _RSA_MECHANISMS = {"sha256": Mechanism.SHA256_RSA_PKCS, "sha384": Mechanism.SHA384_RSA_PKCS}
 _PRIVATE_TEMPLATE = {
