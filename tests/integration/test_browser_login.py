@@ -23,11 +23,11 @@ from django_otp.oath import TOTP
 from playwright.sync_api import BrowserContext, Page, Playwright
 
 from ca.models import Certificate, CertificateAuthority, RevocationReason
-from ca.services import order_certificate
 from ca.tasks import publish_revocations
 from enrollment.models import Enrollment, Holder
 from tests.enrollment.factories import issue_holder
 from tests.fixtures.browser import CHROMIUM_FLAGS
+from tests.fixtures.ca import certificate_of, order_for
 from tests.fixtures.services import require_binary
 from tests.fixtures.stack import Nginx, ServerTls
 
@@ -48,13 +48,13 @@ def personal_certificate(
         .subject_name(x509.Name([]))
         .sign(key, hashes.SHA256())
     )
-    order_certificate(enrollment, csr.public_bytes(serialization.Encoding.PEM))
-    enrollment.refresh_from_db()
+    order_for(enrollment, csr.public_bytes(serialization.Encoding.PEM))  # signed on autocommit
+    certificate = certificate_of(enrollment)
     bundle = pkcs12.serialize_key_and_certificates(
         enrollment.certificate_name.encode(),
         key,
-        enrollment.certificate.certificate,
-        [enrollment.certificate.issuer.certificate],
+        certificate.certificate,
+        [certificate.issuer.certificate],
         serialization.NoEncryption(),
     )
     return holder, bundle, enrollment
@@ -215,13 +215,12 @@ def test_a_revoked_certificate_is_refused_by_nginx_from_the_crl_with_the_revoked
     hierarchy: CertificateAuthority,
 ) -> None:
     _holder, bundle, enrollment = personal_certificate(make_enrollment)
-    enrollment.certificate.revoke(RevocationReason.KEY_COMPROMISE, actor="test")
+    certificate = certificate_of(enrollment)
+    certificate.revoke(RevocationReason.KEY_COMPROMISE, actor="test")
     publish_revocations(hierarchy.pk)
     nginx_server.refresh_crls()
     # The portal's own database check is out of the way: only nginx's CRL check can refuse it.
-    Certificate.objects.filter(pk=enrollment.certificate.pk).update(
-        revoked_at=None, revocation_reason=""
-    )
+    Certificate.objects.filter(pk=certificate.pk).update(revoked_at=None, revocation_reason="")
     chromium.add_client_certificate(bundle)
     for context in chromium.open(playwright):
         assert problem_on(context.new_page(), f"{nginx_server.url}/inloggen/") == "revoked"

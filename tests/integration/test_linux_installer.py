@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from ca.models import Certificate, CertificateAuthority
+from ca.models import Certificate, CertificateAuthority, Order
 from enrollment.models import Enrollment
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.enrollment.wizard_client import WizardWalker
-from tests.fixtures.ca import BIN
+from tests.fixtures.ca import BIN, certificate_of
 from tests.fixtures.services import require_binary
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,6 +39,17 @@ def download_installer(client: Client, enrollment: Enrollment, folder: Path) -> 
     path = folder / "installeer-LINUX-1.sh"
     path.write_bytes(response.content)
     return path
+
+
+def only_certificate_of(enrollment: Enrollment) -> Certificate:
+    """The enrollment's recorded certificate, which is all its holder has and came from its
+    one order."""
+    certificate = certificate_of(enrollment)
+    assert list(Certificate.objects.filter(holder_reference=enrollment.holder.ca_reference)) == [
+        certificate
+    ]
+    assert Order.objects.filter(reference=enrollment.public_id).count() == 1
+    return certificate
 
 
 def run_installer(script: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -111,7 +122,7 @@ def test_the_linux_installer_enrolls_installs_and_confirms_over_mutual_tls(
     # nginx verified the certificate and the portal recorded the installation.
     enrollment.refresh_from_db()
     assert enrollment.status == "installed"
-    assert Certificate.objects.filter(enrollment=enrollment).count() == 1
+    only_certificate_of(enrollment)
 
 
 def test_a_second_run_of_the_same_installer_is_refused_cleanly(
@@ -126,4 +137,4 @@ def test_a_second_run_of_the_same_installer_is_refused_cleanly(
     again = run_installer(script, tmp_path)
     assert again.returncode != 0
     assert "andere sleutel" in again.stderr or "another key" in again.stderr
-    assert Certificate.objects.filter(enrollment=enrollment).count() == 1
+    only_certificate_of(enrollment)
