@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from core.client_address import client_address
 from enrollment import bulk
 from enrollment.letters import pin_letters_pdf
-from enrollment.mail import store_pin_mails
 from enrollment.models import (
     ActivationCode,
     Consent,
@@ -31,6 +30,7 @@ from enrollment.models import (
     PolicyDocument,
     RefusedAddress,
 )
+from enrollment.outbox import store_pin_mails
 
 
 @admin.register(Organisation)

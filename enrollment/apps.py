@@ -7,4 +7,6 @@ class EnrollmentConfig(AppConfig):
     verbose_name = _("Registration")
 
     def ready(self) -> None:
-        from enrollment import checks, receivers  # noqa: F401 - registers checks and receivers
+        # Imported for their registrations (system checks, signal receivers), and here rather
+        # than at the top: both import the models, which Django loads only after the apps.
+        from enrollment import checks, receivers  # noqa: F401

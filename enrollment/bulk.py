@@ -10,8 +10,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from core.plain_text import PlainTextValidator
-from enrollment.mail import store_pin_mails
 from enrollment.models import Holder, HolderKind, Organisation
+from enrollment.outbox import store_pin_mails
 
 COLUMNS = [
     "name",

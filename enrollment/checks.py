@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
+
+from enrollment.models import PolicyDocument
 
 
 @register(Tags.database)
 def policy_published(app_configs: Any, **kwargs: Any) -> list[Warning]:
-    from enrollment.models import PolicyDocument
-
     try:
         if PolicyDocument.objects.current() is not None:
             return []
@@ -26,8 +27,6 @@ def policy_published(app_configs: Any, **kwargs: Any) -> list[Warning]:
 
 @register(Tags.security, deploy=True)
 def captcha_test_mode_off(app_configs: Any, **kwargs: Any) -> list[Error]:
-    from django.conf import settings
-
     if settings.CAPTCHA_TEST_MODE:
         return [
             Error(

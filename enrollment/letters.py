@@ -2,7 +2,7 @@
 
 The PDF is made in memory and handed straight to the admin's browser; the PIN is in it and
 nowhere else (the database keeps only its hash). A message-box holder's PIN goes by mail
-instead (enrollment.mail.pin_message, through the encrypted outbox).
+instead (``Holder.pin_mail``, through the encrypted outbox).
 """
 
 from __future__ import annotations

@@ -1,167 +1,23 @@
-"""Mail the registration authority sends, kept in the database until it is sent.
+"""The outbox seen from the rest of the registration authority.
 
-A mail is composed (its headers built and checked) inside the transaction that makes the
-record it is about, and stored in that transaction. Once the transaction commits, a task
-sends it (``enrollment.send_outgoing_mail``); a beat sweep (``enrollment.sweep_outgoing_mail``)
-retries what failed or never reached the broker, with a growing delay, and records every
-attempt. So a mail server that is down never undoes a holder or hides their PIN, and a
-holder never exists without its mail.
-
-The body can hold a PIN (message-box delivery), so it is encrypted at rest and dropped as
-soon as the mail is sent or given up; the broker only ever carries the row's id. Neither
-the body nor the PIN is logged.
-
-The model lives here, not in ``enrollment/models.py`` (imported at its end, so Django finds it).
+Mail that must not be lost with a failing mail server (the user number of a new holder, a
+PIN for a message box) is stored in the transaction that makes what it is about, and sent
+once that commits, with retries (``OutgoingMail``, in ``enrollment.models.outgoing_mail``,
+which tells how). Issuing a holder stores its user-number mail itself (``Holder.objects.issue``);
+the PIN mails of new PINs are stored here.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
+from collections.abc import Iterable
 
-from cryptography.fernet import InvalidToken
-from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.mail import EmailMessage
-from django.db import models
-from django.db.models import F
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from enrollment.models import Holder, OutgoingMail
 
-from core.encryption import fernet
-from core.queue import queue_after_commit
-
-logger = logging.getLogger(__name__)
-
-_PURPOSE = "enrollment.outgoing-mail"
-# The longest one send may take before the row is due again: above the SMTP timeout for
-# connecting, greeting and sending, so a slow send is not sent twice beside itself.
-SEND_LEASE = timedelta(minutes=5)
-# The first retry after a minute, then twice as long each time, at most an hour apart.
-FIRST_RETRY = timedelta(minutes=1)
-LONGEST_RETRY = timedelta(hours=1)
-SWEEP_LIMIT = 200
+__all__ = ["OutgoingMail", "store_pin_mails"]
 
 
-def checked(message: EmailMessage) -> EmailMessage:
-    """``message`` with its headers built once, which is where Django refuses bad values.
-
-    A line break in a subject or an address that cannot be encoded raises here, inside the
-    caller's transaction, as a ValidationError that forms and commands report.
-    """
-    try:
-        message.message()
-    except ValueError as exc:  # BadHeaderError is a ValueError, as are bad addresses
-        problem = ValidationError(
-            _("This mail cannot be composed: %(reason)s"),
-            code="bad_mail_header",
-            params={"reason": str(exc)[:300]},
-        )
-        # Keyed like a model's clean() error, so every caller can read message_dict.
-        raise ValidationError({NON_FIELD_ERRORS: [problem]}) from None
-    return message
-
-
-def retry_delay(attempts: int) -> timedelta:
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
-
-
-class OutgoingMailQuerySet(models.QuerySet["OutgoingMail"]):
-    def due(self) -> OutgoingMailQuerySet:
-        return self.filter(sent_at=None, failed_at=None, next_attempt_at__lte=timezone.now())
-
-
-class OutgoingMailManager(models.Manager["OutgoingMail"]):
-    def get_queryset(self) -> OutgoingMailQuerySet:
-        return OutgoingMailQuerySet(self.model, using=self._db)
-
-    def store(self, message: EmailMessage, *, kind: str) -> OutgoingMail:
-        """Keep a mail to send once the caller's transaction commits (call it inside one)."""
-        checked(message)
-        row = self.create(
-            kind=kind,
-            subject=str(message.subject),
-            from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
-            recipients=[str(address) for address in message.to],
-            body_encrypted=fernet(_PURPOSE).encrypt(str(message.body).encode()),
-            next_attempt_at=timezone.now(),
-        )
-        queue_after_commit("enrollment.send_outgoing_mail", row.pk)
-        return row
-
-    def send_due(self, limit: int = SWEEP_LIMIT) -> int:
-        """Send what is due, oldest first; the number sent."""
-        due = self.get_queryset().due().order_by("next_attempt_at", "pk")
-        return sum(self.send(pk) for pk in due.values_list("pk", flat=True)[:limit])
-
-    def send(self, pk: int) -> bool:
-        """Send one mail if it is due; False if it was not due, not sent, or given up."""
-        now = timezone.now()
-        # The claim: a conditional UPDATE that one sender wins (the on-commit task and a
-        # sweep may both try); the lease makes the row due again if this process dies.
-        claimed = (
-            self.get_queryset()
-            .due()
-            .filter(pk=pk)
-            .update(next_attempt_at=now + SEND_LEASE, attempts=F("attempts") + 1)
-        )
-        if not claimed:
-            return False
-        row = self.get(pk=pk)
-        try:
-            body = fernet(_PURPOSE).decrypt(bytes(row.body_encrypted)).decode()
-        except InvalidToken:
-            row._give_up("the body cannot be decrypted (SECRET_KEY changed?)")
-            return False
-        message = EmailMessage(
-            subject=row.subject, body=body, from_email=row.from_email, to=row.recipients
-        )
-        try:
-            message.send()
-        except Exception as exc:  # SMTP, DNS, TLS: whatever it is, record it and retry
-            row._record_failure(f"{type(exc).__name__}: {exc}")
-            return False
-        self.filter(pk=pk).update(sent_at=timezone.now(), body_encrypted=b"", last_error="")
-        return True
-
-
-class OutgoingMail(models.Model):
-    kind = models.CharField(_("kind"), max_length=30)
-    subject = models.CharField(_("subject"), max_length=998)
-    from_email = models.CharField(_("from"), max_length=400)
-    recipients = models.JSONField(_("recipients"), default=list)
-    # Fernet token of the body; emptied once the mail is sent or given up.
-    body_encrypted = models.BinaryField(editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    next_attempt_at = models.DateTimeField(_("next attempt"), db_index=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    failed_at = models.DateTimeField(_("given up"), null=True, blank=True)
-
-    objects = OutgoingMailManager()
-
-    class Meta:
-        app_label = "enrollment"
-        ordering = ["-created_at"]
-        verbose_name = _("outgoing mail")
-        verbose_name_plural = _("outgoing mail")
-
-    def __str__(self) -> str:
-        return f"{self.kind} mail {self.pk} to {', '.join(self.recipients)}"
-
-    def _record_failure(self, error: str) -> None:
-        attempts = OutgoingMail.objects.filter(pk=self.pk).values_list("attempts", flat=True)[0]
-        if attempts >= settings.MAIL_MAX_ATTEMPTS:
-            self._give_up(error)
-            return
-        OutgoingMail.objects.filter(pk=self.pk, sent_at=None).update(
-            next_attempt_at=timezone.now() + retry_delay(attempts), last_error=error[:2000]
-        )
-        logger.warning("mail %s not sent (attempt %s); will retry: %s", self.pk, attempts, error)
-
-    def _give_up(self, error: str) -> None:
-        OutgoingMail.objects.filter(pk=self.pk, sent_at=None).update(
-            failed_at=timezone.now(), body_encrypted=b"", last_error=error[:2000]
-        )
-        logger.error("mail %s given up: %s", self.pk, error)
+def store_pin_mails(issued: Iterable[tuple[Holder, str]]) -> None:
+    """Keep each message-box holder's PIN mail in the outbox; call it in the issuing transaction."""
+    for holder, pin in issued:
+        if holder.pin_delivery == "messagebox":
+            OutgoingMail.objects.store(holder.pin_mail(pin), kind="pin")

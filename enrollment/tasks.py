@@ -7,8 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from enrollment import captcha, mail
-from enrollment.models import ActivationCode, Enrollment
-from enrollment.outbox import OutgoingMail
+from enrollment.models import ActivationCode, Enrollment, OutgoingMail
 
 
 @shared_task(name="enrollment.send_confirmation")

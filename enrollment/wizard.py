@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
@@ -237,8 +238,6 @@ class EnrollmentWizard(SessionWizardView):
 
     @staticmethod
     def _user_data_rate() -> str:
-        from django.conf import settings
-
         return settings.USER_DATA_RATE_LIMIT
 
     def _restart(self, message: str) -> HttpResponse:

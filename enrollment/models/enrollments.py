@@ -1,0 +1,354 @@
+"""Enrollments: a finished wizard, its certificate order and installation, and the consents given."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import connections, models, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ca import interface as ca
+from enrollment.models.holders import Holder, HolderKind
+from enrollment.models.pins import ActivationCode
+from enrollment.models.policies import PolicyDocument
+
+CERTIFICATE_NAME_MAX_LENGTH = 7
+# Anchored with \A and \Z: "$" also matches before a trailing line feed, and a regex
+# validator searches, so "ABC\n" would pass "^…$".
+CERTIFICATE_NAME_PATTERN = r"\A[A-Za-z0-9-]{1,7}\Z"
+
+
+class EnrollmentStatus(models.TextChoices):
+    READY = "ready", _("ready for installation")
+    ISSUED = "issued", _("certificate issued")
+    INSTALLED = "installed", _("installation confirmed")
+    EXPIRED = "expired", _("expired")
+
+
+class InstallProgress(models.TextChoices):
+    """What the step-7 page and the installer API report, in the order it happens."""
+
+    WAITING = "waiting_for_csr", _("Waiting for the installer")
+    RECEIVED = "csr_received", _("Request received")
+    SIGNING = "signing", _("Certificate is being signed")
+    ISSUED = "issued", _("Certificate issued")
+    INSTALLED = "installed", _("Installation confirmed")
+    FAILED = "failed", _("The certificate could not be issued")
+    EXPIRED = "expired", _("Expired")
+
+
+class Installation(NamedTuple):
+    """An installation's progress with, once issued, its certificate's fingerprints."""
+
+    progress: str
+    error_code: str = ""
+    sha1: str | None = None
+    serial: str | None = None
+
+
+# What an order's status (ca.interface.OrderStatus) means for the installation.
+ORDER_PROGRESS = {
+    "pending": InstallProgress.RECEIVED,
+    "processing": InstallProgress.SIGNING,
+    "issued": InstallProgress.ISSUED,
+    "failed": InstallProgress.FAILED,
+}
+
+
+@cache
+def _installation_sql() -> str:
+    # Asked on every status poll: hand-written, as Django takes longer to compile the
+    # queryset than the database needs to answer it. Only the table name is put in.
+    sql = "SELECT status, expires_at <= %s, certificate_id FROM {enrollments} WHERE id = %s"
+    return sql.format(enrollments=Enrollment._meta.db_table)
+
+
+class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
+    def awaiting_installation(self) -> EnrollmentQuerySet:
+        return self.filter(status__in=[EnrollmentStatus.READY, EnrollmentStatus.ISSUED])
+
+    def record_issued(self, certificates: dict[uuid.UUID, int]) -> int:
+        """Record the certificates the CA issued, by enrollment public id (ca.signals).
+
+        One UPDATE for a worker's batch; an enrollment that has its certificate already (a
+        report that came twice, or after the step-7 page repaired a lost one) is left alone.
+        """
+        if not certificates:
+            return 0
+        certificate_of = Case(
+            *[When(public_id=ref, then=Value(pk)) for ref, pk in certificates.items()],
+            output_field=models.BigIntegerField(),
+        )
+        return self.filter(public_id__in=list(certificates), certificate=None).update(
+            certificate_id=certificate_of,
+            status=Case(
+                When(status=EnrollmentStatus.READY, then=Value(EnrollmentStatus.ISSUED)),
+                default=F("status"),
+            ),
+        )
+
+    def past_expiry(self) -> EnrollmentQuerySet:
+        return self.awaiting_installation().filter(expires_at__lte=timezone.now())
+
+    def due_for_reminder(self) -> EnrollmentQuerySet:
+        soon = timezone.now() + timedelta(days=settings.ENROLLMENT_REMINDER_DAYS)
+        return self.awaiting_installation().filter(
+            expires_at__gt=timezone.now(), expires_at__lte=soon, reminder_sent_at=None
+        )
+
+
+class EnrollmentError(Exception):
+    """The enrollment could not be completed; ``code`` says why, for the page to explain."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    kind: str
+    client_address: str
+    user_agent: str
+
+
+class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # type: ignore[misc]
+    @transaction.atomic
+    def complete(
+        self,
+        *,
+        holder_id: int,
+        activation_code_id: int | None,
+        email: str,
+        certificate_name: str,
+        password_hash: str,
+        consents: list[ConsentGiven],
+        client_address: str,
+        renews_id: int | None = None,
+    ) -> Enrollment:
+        """Turn a finished wizard into an enrollment, consuming the PIN; all or nothing.
+
+        A renewal (``renews_id``, the certificate it replaces) needs no PIN: the holder
+        proved who they are by logging in with that certificate, password and code.
+        """
+        holder = Holder.objects.select_for_update().get(pk=holder_id)
+        if holder.is_blocked:
+            raise EnrollmentError("blocked")
+        policy = PolicyDocument.objects.current()
+        if policy is None:
+            raise EnrollmentError("no_policy")
+        code = None
+        if renews_id is None:
+            if activation_code_id is None:
+                raise EnrollmentError("pin_used")
+            code = ActivationCode.objects.get(pk=activation_code_id, holder=holder)
+            if not code.consume():
+                raise EnrollmentError("pin_used")
+        if Enrollment.objects.name_taken(holder, certificate_name):
+            raise EnrollmentError("name_taken")
+        now = timezone.now()
+        enrollment = self.create(
+            holder=holder,
+            kind=holder.kind,
+            activation_code=code,
+            renews_id=renews_id,
+            email=email,
+            certificate_name=certificate_name,
+            password_hash=password_hash,
+            client_address=client_address,
+            expires_at=now + timedelta(days=settings.ENROLLMENT_VALIDITY_DAYS),
+        )
+        Consent.objects.bulk_create(
+            Consent(
+                enrollment=enrollment,
+                kind=consent.kind,
+                policy=policy,
+                accepted_at=now,
+                client_address=consent.client_address,
+                user_agent=consent.user_agent[:500],
+            )
+            for consent in consents
+        )
+        return enrollment
+
+    def name_taken(self, holder: Holder, certificate_name: str) -> bool:
+        return (
+            self.filter(holder=holder, certificate_name__iexact=certificate_name)
+            .exclude(status=EnrollmentStatus.EXPIRED)
+            .exists()
+        )
+
+
+class Enrollment(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    holder = models.ForeignKey(Holder, on_delete=models.PROTECT, related_name="enrollments")
+    kind = models.CharField(_("kind"), max_length=10, choices=HolderKind.choices)
+    activation_code = models.OneToOneField(
+        ActivationCode, on_delete=models.PROTECT, related_name="enrollment", null=True, blank=True
+    )
+    # The certificate the CA issued for this enrollment (recorded from ca.signals).
+    certificate = models.OneToOneField(
+        "ca.Certificate",
+        on_delete=models.PROTECT,
+        related_name="enrollment",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    # A renewal: the certificate this enrollment replaces (instead of a PIN).
+    renews = models.ForeignKey(
+        "ca.Certificate", on_delete=models.PROTECT, related_name="renewals", null=True, blank=True
+    )
+    email = models.EmailField(_("e-mail address"))
+    certificate_name = models.CharField(
+        _("certificate name"),
+        max_length=CERTIFICATE_NAME_MAX_LENGTH,
+        validators=[RegexValidator(CERTIFICATE_NAME_PATTERN)],
+    )
+    password_hash = models.CharField(max_length=128, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.READY
+    )
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    installed_at = models.DateTimeField(_("installation confirmed"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnrollmentManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("certificate_name"),
+                "holder",
+                condition=~Q(status="expired"),
+                name="enrollment_certificate_name_unique_per_holder",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="system", password_hash="")
+                | Q(kind="personal") & ~Q(password_hash=""),
+                name="enrollment_password_only_for_personal",
+            ),
+            models.CheckConstraint(
+                condition=Q(activation_code__isnull=False) | Q(renews__isnull=False),
+                name="enrollment_by_pin_or_renewal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_name} — {self.holder.display_name}"
+
+    def progress(self) -> tuple[str, str]:
+        """The installation's progress and, for a failure, the CA's error code."""
+        installation = self.installation()
+        return installation.progress, installation.error_code
+
+    def installation(self) -> Installation:
+        """The installation as it stands in the database now (not as this instance was read):
+        the enrollment's state and what the CA says of its order."""
+        using = self._state.db or "default"
+        connection = connections[using]
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(_installation_sql(), [now, self.pk])
+            row = cursor.fetchone()
+        if row is None:
+            raise Enrollment.DoesNotExist(self.pk)
+        status, expired, certificate_id = row
+        order = ca.order_progress(self.public_id, using=using)
+        sha1, serial = (order.sha1, order.serial) if order else (None, None)
+        if status == EnrollmentStatus.INSTALLED:
+            return Installation(InstallProgress.INSTALLED, sha1=sha1, serial=serial)
+        if status == EnrollmentStatus.EXPIRED or expired:
+            return Installation(InstallProgress.EXPIRED, sha1=sha1, serial=serial)
+        if order is None:
+            return Installation(InstallProgress.WAITING)
+        if order.certificate_id is not None and certificate_id is None:
+            # The worker's report did not arrive (its process died after the commit): the
+            # CA's own record says issued, so the RA records it now.
+            Enrollment.objects.record_issued({self.public_id: order.certificate_id})
+        return Installation(ORDER_PROGRESS[order.status], order.error_code, sha1, serial)
+
+    def order_certificate(
+        self, csr: ca.AcceptedCsr, *, client_address: str | None = None
+    ) -> ca.Placed:
+        """Order this enrollment's certificate from the CA, with the subject as it is now."""
+        holder = self.holder
+        request = ca.OrderRequest(
+            reference=self.public_id,
+            holder=holder.ca_reference,
+            profile=self.kind,
+            csr=csr,
+            subject=ca.Subject(
+                certificate_name=self.certificate_name,
+                display_name=holder.display_name,
+                user_number=holder.user_number,
+                organisation=holder.organisation.name,
+            ),
+        )
+        return ca.order_certificate(
+            request, actor=f"holder:{holder.user_number}", client_address=client_address
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for its installer: not installed, not expired."""
+        return self.status in (EnrollmentStatus.READY, EnrollmentStatus.ISSUED) and (
+            self.expires_at > timezone.now()
+        )
+
+    def mark_installed(self) -> bool:
+        """The installer proved over mutual TLS that the certificate works."""
+        updated = Enrollment.objects.filter(pk=self.pk, status=EnrollmentStatus.ISSUED).update(
+            status=EnrollmentStatus.INSTALLED, installed_at=timezone.now()
+        )
+        self.refresh_from_db(fields=["status", "installed_at"])
+        return bool(updated)
+
+    def expire(self) -> bool:
+        """Close an enrollment that was not installed in time; its install codes stop working."""
+        updated = (
+            Enrollment.objects.past_expiry()
+            .filter(pk=self.pk)
+            .update(status=EnrollmentStatus.EXPIRED)
+        )
+        self.refresh_from_db(fields=["status"])
+        return bool(updated)
+
+
+class ConsentKind(models.TextChoices):
+    CERTIFICATE_USE = "certificate_use", _("Terms of certificate use")
+    SOFTWARE = "software", _("Terms of the software")
+
+
+class Consent(models.Model):
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    policy = models.ForeignKey(PolicyDocument, on_delete=models.PROTECT, related_name="consents")
+    accepted_at = models.DateTimeField()
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "kind"], name="consent_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.policy.version})"
