@@ -70,6 +70,7 @@ __all__ = [
     "crl_ages",
     "current_root",
     "issuance_durations",
+    "issued_under",
     "key_status",
     "order_certificate",
     "order_counts",
@@ -179,6 +180,13 @@ def order_progress(reference: uuid.UUID, *, using: str = "default") -> OrderProg
 def certificate_for(reference: uuid.UUID) -> Certificate | None:
     """The certificate issued under ``reference``, with its issuer (for the chain)."""
     return Certificate.objects.select_related("issuer").filter(reference=reference).first()
+
+
+def issued_under(references: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The certificates issued under these references, by reference (those that have one)."""
+    if not references:
+        return {}
+    return dict(Certificate.objects.filter(reference__in=references).values_list("reference", "pk"))
 
 
 def certificate_by_fingerprint(sha256_hex: str) -> Certificate | None:

@@ -426,6 +426,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": CAPTCHA_TIMEOUT * 60.0,
     },
     "enrollment-expire-and-remind": {"task": "enrollment.expire_and_remind", "schedule": 60 * 60.0},
+    "enrollment-record-missed-certificates": {
+        "task": "enrollment.record_missed_certificates",
+        "schedule": 60.0,
+    },
     "enrollment-sweep-outgoing-mail": {
         "task": "enrollment.sweep_outgoing_mail",
         "schedule": MAIL_SWEEP_INTERVAL_SECONDS,

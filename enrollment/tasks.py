@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +33,12 @@ def sweep_outgoing_mail() -> int:
 def purge_expired_captchas() -> int:
     """Captchas no one answered in time; the wizard's check leaves them (enrollment.captcha)."""
     return captcha.purge_expired()
+
+
+@shared_task(name="enrollment.record_missed_certificates")
+def record_missed_certificates() -> int:
+    """Certificates the CA issued whose report did not arrive (ca.signals); every minute."""
+    return Enrollment.objects.record_missed_certificates(older_than=timedelta(minutes=1))
 
 
 @shared_task(name="enrollment.expire_and_remind")

@@ -34,7 +34,7 @@ from ca.interface import Certificate
 from core.client_address import client_address, ratelimit_key
 from core.client_certificate import verification_state, verified_certificate
 from enrollment import user_numbers
-from enrollment.models import Holder, HolderKind
+from enrollment.models import Enrollment, Holder, HolderKind
 from selfservice.models import HolderAccount
 
 SESSION_LOGIN = "holder_login"
@@ -69,14 +69,15 @@ def presented_certificate(request: HttpRequest) -> PresentedCertificate:
     )
     if issued is None:
         return PresentedCertificate(None, "unknown")
+    enrollment = Enrollment.objects.of_certificate(issued)
     # A blocked holder's certificates are on hold: say why, not just "revoked".
-    if issued.enrollment.holder.is_blocked:
+    if enrollment.holder.is_blocked:
         return PresentedCertificate(None, "blocked")
     if issued.is_revoked:
         return PresentedCertificate(None, "revoked")
     if issued.not_after <= timezone.now():
         return PresentedCertificate(None, "expired")
-    if issued.enrollment.kind != HolderKind.PERSONAL:
+    if enrollment.kind != HolderKind.PERSONAL:
         return PresentedCertificate(None, "system")
     return PresentedCertificate(issued)
 

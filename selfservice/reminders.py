@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from ca.interface import Certificate
+from enrollment.models import Enrollment
 from selfservice.models import REMINDER_DAYS, ExpiryReminder
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def calendar_entry(certificate: Certificate) -> str:
 
 
 def _send(certificate: Certificate, days: int) -> None:
-    enrollment = certificate.enrollment
+    enrollment = Enrollment.objects.of_certificate(certificate)
     context = {
         "certificate": certificate,
         "enrollment": enrollment,

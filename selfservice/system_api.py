@@ -21,7 +21,7 @@ from audit.models import AuditEntry
 from ca.interface import Certificate
 from core.client_address import client_address
 from core.client_certificate import verification_state, verified_certificate
-from enrollment.models import Holder, HolderKind, RefusedAddress
+from enrollment.models import Enrollment, Holder, HolderKind, RefusedAddress
 
 ERRORS = {
     "no_client_certificate": (401, _("No client certificate was presented.")),
@@ -61,7 +61,7 @@ def system_certificate_required(
         )
         if issued is None:
             return refuse("certificate_unknown")
-        holder = issued.enrollment.holder
+        holder = Enrollment.objects.of_certificate(issued).holder
         address = client_address(request)
         if holder.is_blocked:  # its certificates are on hold too; say why
             return refuse("holder_blocked")

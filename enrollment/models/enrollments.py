@@ -96,6 +96,17 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
             ),
         )
 
+    def record_missed_certificates(self, *, older_than: timedelta, limit: int = 500) -> int:
+        """Record certificates whose report from the CA was lost (its worker died after the
+        commit): the CA's own record is asked for enrollments still waiting after
+        ``older_than``, at most ``limit`` per call."""
+        waiting = self.filter(
+            status=EnrollmentStatus.READY,
+            certificate=None,
+            created_at__lte=timezone.now() - older_than,
+        ).values_list("public_id", flat=True)
+        return self.record_issued(ca.issued_under(list(waiting[:limit])))
+
     def past_expiry(self) -> EnrollmentQuerySet:
         return self.awaiting_installation().filter(expires_at__lte=timezone.now())
 
@@ -179,6 +190,19 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             for consent in consents
         )
         return enrollment
+
+    def of_certificate(self, certificate: ca.Certificate) -> Enrollment:
+        """The enrollment a certificate was issued for, recording the link if the CA's report
+        of it has not arrived (yet)."""
+        try:
+            return certificate.enrollment
+        except Enrollment.DoesNotExist:
+            self.record_issued({certificate.reference: certificate.pk})
+            enrollment = self.select_related("holder__organisation").get(
+                public_id=certificate.reference
+            )
+            certificate.enrollment = enrollment
+            return enrollment
 
     def name_taken(self, holder: Holder, certificate_name: str) -> bool:
         return (
