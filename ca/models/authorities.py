@@ -8,51 +8,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ca import urls_public
+from ca.choices import CaKind
 from ca.fingerprints import colon_hex
 from ca.keys import SigningKey, load_key
+from ca.managers.authorities import CertificateAuthorityManager
 from ca.models.publication import RevocationList
-
-
-class CaKind(models.TextChoices):
-    ROOT = "root", _("root CA")
-    ISSUING = "issuing", _("issuing CA")
-
-
-class CertificateAuthorityQuerySet(models.QuerySet["CertificateAuthority"]):
-    def issuing(self) -> CertificateAuthorityQuerySet:
-        return self.filter(kind=CaKind.ISSUING)
-
-    def unexpired(self) -> CertificateAuthorityQuerySet:
-        return self.filter(not_after__gt=timezone.now())
-
-    def serving(self) -> CertificateAuthorityQuerySet:
-        """CAs that must keep publishing CRLs and OCSP: unexpired ones.
-
-        An issuing CA replaced by a rollover stays here until it expires, which is never
-        before its last certificate (certificates are clamped to their issuer's validity).
-        """
-        return self.unexpired()
-
-
-class CertificateAuthorityManager(models.Manager["CertificateAuthority"]):
-    def get_queryset(self) -> CertificateAuthorityQuerySet:
-        return CertificateAuthorityQuerySet(self.model, using=self._db)
-
-    def current_root(self) -> CertificateAuthority | None:
-        return self.filter(kind=CaKind.ROOT, active=True).first()
-
-    def current_issuing(self) -> CertificateAuthority | None:
-        return self.filter(kind=CaKind.ISSUING, active=True).first()
-
-    def serving(self) -> CertificateAuthorityQuerySet:
-        return self.get_queryset().serving()
-
-    def by_key_hash(self, key_hash_sha1: str) -> CertificateAuthority | None:
-        return self.filter(key_hash_sha1=key_hash_sha1).first()
 
 
 class CertificateAuthority(models.Model):

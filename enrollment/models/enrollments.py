@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
 from functools import cache
 from typing import NamedTuple
 
-from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import connections, models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connections, models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ca import interface as ca
-from enrollment.models.holders import Holder, HolderKind
+from enrollment.choices import EnrollmentStatus, HolderKind
+from enrollment.managers.enrollments import EnrollmentManager
+from enrollment.models.holders import Holder
 from enrollment.models.pins import ActivationCode
-from enrollment.models.policies import PolicyDocument
 
 CERTIFICATE_NAME_MAX_LENGTH = 7
 # Anchored with \A and \Z: "$" also matches before a trailing line feed, and a regex
 # validator searches, so "ABC\n" would pass "^…$".
 CERTIFICATE_NAME_PATTERN = r"\A[A-Za-z0-9-]{1,7}\Z"
-
-
-class EnrollmentStatus(models.TextChoices):
-    READY = "ready", _("ready for installation")
-    ISSUED = "issued", _("certificate issued")
-    INSTALLED = "installed", _("installation confirmed")
-    EXPIRED = "expired", _("expired")
 
 
 class InstallProgress(models.TextChoices):
@@ -70,146 +61,6 @@ def _installation_sql() -> str:
     # queryset than the database needs to answer it. Only the table name is put in.
     sql = "SELECT status, expires_at <= %s, certificate_id FROM {enrollments} WHERE id = %s"
     return sql.format(enrollments=Enrollment._meta.db_table)
-
-
-class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
-    def awaiting_installation(self) -> EnrollmentQuerySet:
-        return self.filter(status__in=[EnrollmentStatus.READY, EnrollmentStatus.ISSUED])
-
-    def record_issued(self, certificates: dict[uuid.UUID, int]) -> int:
-        """Record the certificates the CA issued, by enrollment public id (ca.signals).
-
-        One UPDATE for a worker's batch; an enrollment that has its certificate already (a
-        report that came twice, or after the step-7 page repaired a lost one) is left alone.
-        """
-        if not certificates:
-            return 0
-        certificate_of = Case(
-            *[When(public_id=ref, then=Value(pk)) for ref, pk in certificates.items()],
-            output_field=models.BigIntegerField(),
-        )
-        return self.filter(public_id__in=list(certificates), certificate=None).update(
-            certificate_id=certificate_of,
-            status=Case(
-                When(status=EnrollmentStatus.READY, then=Value(EnrollmentStatus.ISSUED)),
-                default=F("status"),
-            ),
-        )
-
-    def record_missed_certificates(self, *, older_than: timedelta, limit: int = 500) -> int:
-        """Record certificates whose report from the CA was lost (its worker died after the
-        commit): the CA's own record is asked for enrollments still waiting after
-        ``older_than``, at most ``limit`` per call."""
-        waiting = self.filter(
-            status=EnrollmentStatus.READY,
-            certificate=None,
-            created_at__lte=timezone.now() - older_than,
-        ).values_list("public_id", flat=True)
-        return self.record_issued(ca.issued_under(list(waiting[:limit])))
-
-    def past_expiry(self) -> EnrollmentQuerySet:
-        return self.awaiting_installation().filter(expires_at__lte=timezone.now())
-
-    def due_for_reminder(self) -> EnrollmentQuerySet:
-        soon = timezone.now() + timedelta(days=settings.ENROLLMENT_REMINDER_DAYS)
-        return self.awaiting_installation().filter(
-            expires_at__gt=timezone.now(), expires_at__lte=soon, reminder_sent_at=None
-        )
-
-
-class EnrollmentError(Exception):
-    """The enrollment could not be completed; ``code`` says why, for the page to explain."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class ConsentGiven:
-    kind: str
-    client_address: str
-    user_agent: str
-
-
-class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # type: ignore[misc]
-    @transaction.atomic
-    def complete(
-        self,
-        *,
-        holder_id: int,
-        activation_code_id: int | None,
-        email: str,
-        certificate_name: str,
-        password_hash: str,
-        consents: list[ConsentGiven],
-        client_address: str,
-        renews_id: int | None = None,
-    ) -> Enrollment:
-        """Turn a finished wizard into an enrollment, consuming the PIN; all or nothing.
-
-        A renewal (``renews_id``, the certificate it replaces) needs no PIN: the holder
-        proved who they are by logging in with that certificate, password and code.
-        """
-        holder = Holder.objects.select_for_update().get(pk=holder_id)
-        if holder.is_blocked:
-            raise EnrollmentError("blocked")
-        policy = PolicyDocument.objects.current()
-        if policy is None:
-            raise EnrollmentError("no_policy")
-        code = None
-        if renews_id is None:
-            if activation_code_id is None:
-                raise EnrollmentError("pin_used")
-            code = ActivationCode.objects.get(pk=activation_code_id, holder=holder)
-            if not code.consume():
-                raise EnrollmentError("pin_used")
-        if Enrollment.objects.name_taken(holder, certificate_name):
-            raise EnrollmentError("name_taken")
-        now = timezone.now()
-        enrollment = self.create(
-            holder=holder,
-            kind=holder.kind,
-            activation_code=code,
-            renews_id=renews_id,
-            email=email,
-            certificate_name=certificate_name,
-            password_hash=password_hash,
-            client_address=client_address,
-            expires_at=now + timedelta(days=settings.ENROLLMENT_VALIDITY_DAYS),
-        )
-        Consent.objects.bulk_create(
-            Consent(
-                enrollment=enrollment,
-                kind=consent.kind,
-                policy=policy,
-                accepted_at=now,
-                client_address=consent.client_address,
-                user_agent=consent.user_agent[:500],
-            )
-            for consent in consents
-        )
-        return enrollment
-
-    def of_certificate(self, certificate: ca.Certificate) -> Enrollment:
-        """The enrollment a certificate was issued for, recording the link if the CA's report
-        of it has not arrived (yet)."""
-        try:
-            return certificate.enrollment
-        except Enrollment.DoesNotExist:
-            self.record_issued({certificate.reference: certificate.pk})
-            enrollment = self.select_related("holder__organisation").get(
-                public_id=certificate.reference
-            )
-            certificate.enrollment = enrollment
-            return enrollment
-
-    def name_taken(self, holder: Holder, certificate_name: str) -> bool:
-        return (
-            self.filter(holder=holder, certificate_name__iexact=certificate_name)
-            .exclude(status=EnrollmentStatus.EXPIRED)
-            .exists()
-        )
 
 
 class Enrollment(models.Model):
@@ -352,27 +203,3 @@ class Enrollment(models.Model):
         )
         self.refresh_from_db(fields=["status"])
         return bool(updated)
-
-
-class ConsentKind(models.TextChoices):
-    CERTIFICATE_USE = "certificate_use", _("Terms of certificate use")
-    SOFTWARE = "software", _("Terms of the software")
-
-
-class Consent(models.Model):
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="consents")
-    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
-    policy = models.ForeignKey(PolicyDocument, on_delete=models.PROTECT, related_name="consents")
-    accepted_at = models.DateTimeField()
-    client_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        verbose_name = _("consent")
-        verbose_name_plural = _("consents")
-        constraints = [
-            models.UniqueConstraint(fields=["enrollment", "kind"], name="consent_once_per_kind"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.policy.version})"

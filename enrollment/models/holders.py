@@ -26,29 +26,14 @@ from audit.models import AuditEntry, AuditEvent
 from ca import interface as ca
 from core.plain_text import PlainTextEmailField, PlainTextField, first_forbidden
 from enrollment import user_numbers
+from enrollment.choices import BlockReason, HolderKind, HolderStatus
+from enrollment.managers.holders import HolderManager
+from enrollment.managers.outgoing_mail import checked
 from enrollment.models.organisations import Organisation
-from enrollment.models.outgoing_mail import OutgoingMail, checked
+from enrollment.models.outgoing_mail import OutgoingMail
 
 # The digits of a PIN (``Holder._replace_pin`` makes them; ``ActivationCode`` keeps the hash).
 PIN_LENGTH = 8
-
-
-class HolderKind(models.TextChoices):
-    PERSONAL = "personal", _("personal certificate")
-    SYSTEM = "system", _("system certificate")
-
-
-class HolderStatus(models.TextChoices):
-    ACTIVE = "active", _("active")
-    BLOCKED = "blocked", _("blocked")
-
-
-class BlockReason(models.TextChoices):
-    PIN_ATTEMPTS = "pin_attempts", _("too many wrong PINs")
-    ADMIN = "admin", _("blocked by an administrator")
-    LOGIN_ATTEMPTS = "login_attempts", _("too many wrong passwords or codes")
-    CONTACT_PERSON = "contact_person", _("blocked by the contact person")
-
 
 # Blocks that an unblock lifts; a block for wrong PINs is lifted only by a new PIN.
 UNBLOCKABLE_REASONS = (BlockReason.ADMIN, BlockReason.LOGIN_ATTEMPTS, BlockReason.CONTACT_PERSON)
@@ -62,64 +47,6 @@ def validate_networks(value: str) -> None:
             raise ValidationError(
                 _("%(value)s is not an IP address or range (CIDR)."), params={"value": line}
             ) from None
-
-
-class HolderQuerySet(models.QuerySet["Holder"]):
-    def active(self) -> HolderQuerySet:
-        return self.filter(status=HolderStatus.ACTIVE)
-
-
-class HolderManager(models.Manager["Holder"]):
-    def get_queryset(self) -> HolderQuerySet:
-        return HolderQuerySet(self.model, using=self._db)
-
-    @transaction.atomic
-    def issue(
-        self,
-        *,
-        display_name: str,
-        organisation: Organisation,
-        contact_email: str,
-        kind: str = HolderKind.PERSONAL,
-        allowed_networks: str = "",
-        pin_delivery: str = "letter",
-        messagebox_address: str = "",
-        actor: str = "system",
-        client_address: str | None = None,
-    ) -> tuple[Holder, str]:
-        """Create a holder with a fresh user number and PIN; e-mail the number to the contact.
-
-        Returns the holder and the PIN in clear, which the caller shows once and forgets.
-        One transaction holds the holder, its PIN, the composed mail (outbox) and the audit
-        entry: whatever can fail, the mail's headers included, fails before it commits, and
-        the mail is sent after it (the outbox), so sending cannot undo or hide it.
-        """
-        holder = self.model(
-            display_name=display_name,
-            organisation=organisation,
-            contact_email=contact_email,
-            kind=kind,
-            allowed_networks=allowed_networks,
-            pin_delivery=pin_delivery,
-            messagebox_address=messagebox_address,
-        )
-        holder.full_clean(exclude=["user_number"])
-        holder.save_with_new_user_number()
-        # The first PIN is part of the holder's issue: its HOLDER_ISSUED entry records both.
-        pin, _lifted = holder._replace_pin(actor=actor, client_address=client_address)
-        OutgoingMail.objects.store(holder.user_number_mail(), kind="user_number")
-        AuditEntry.objects.record(
-            AuditEvent.HOLDER_ISSUED,
-            holder,
-            actor=actor,
-            client_address=client_address,
-            details={
-                "user_number": holder.user_number,
-                "kind": holder.kind,
-                "organisation": holder.organisation_id,
-            },
-        )
-        return holder, pin
 
 
 class Holder(models.Model):
@@ -350,6 +277,10 @@ class Holder(models.Model):
         return True
 
     # --- The mails of the holder's issue ---------------------------------------------------
+
+    def _store_user_number_mail(self) -> None:
+        """Keep the user-number mail in the outbox, in the issuing transaction (the manager's)."""
+        OutgoingMail.objects.store(self.user_number_mail(), kind="user_number")
 
     def user_number_mail(self) -> EmailMessage:
         """To the contact person: the holder's user number (never the PIN)."""

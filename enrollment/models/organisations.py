@@ -7,21 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.plain_text import PlainTextField
-
-
-class OrganisationManager(models.Manager["Organisation"]):
-    def find_or_create(self, name: str, agb_code: str = "") -> Organisation:
-        """The organisation of this name as the field normalises it, created if new.
-
-        Validated like the admin form validates it (ValidationError), so the CSV import and
-        ``issue_holder`` store no name that the form would refuse.
-        """
-        candidate = self.model(name=name, agb_code=agb_code)
-        candidate.full_clean(validate_unique=False)
-        organisation, _created = self.get_or_create(
-            name=candidate.name, defaults={"agb_code": candidate.agb_code}
-        )
-        return organisation
+from enrollment.managers.organisations import OrganisationManager
 
 
 class Organisation(models.Model):

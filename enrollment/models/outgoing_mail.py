@@ -5,7 +5,8 @@ record it is about, and stored in that transaction. Once the transaction commits
 sends it (``enrollment.send_outgoing_mail``); a beat sweep (``enrollment.sweep_outgoing_mail``)
 retries what failed or never reached the broker, with a growing delay, and records every
 attempt. So a mail server that is down never undoes a holder or hides their PIN, and a
-holder never exists without its mail.
+holder never exists without its mail. Storing and sending are the manager's
+(``enrollment.managers.outgoing_mail``); recording a failure is the row's.
 
 The body can hold a PIN (message-box delivery), so it is encrypted at rest and dropped as
 soon as the mail is sent or given up; the broker only ever carries the row's id. Neither
@@ -17,110 +18,22 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from cryptography.fernet import InvalidToken
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.mail import EmailMessage
 from django.db import models
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.encryption import fernet
-from core.queue import queue_after_commit
+from enrollment.managers.outgoing_mail import OutgoingMailManager
 
 logger = logging.getLogger(__name__)
 
-_PURPOSE = "enrollment.outgoing-mail"
-# The longest one send may take before the row is due again: above the SMTP timeout for
-# connecting, greeting and sending, so a slow send is not sent twice beside itself.
-SEND_LEASE = timedelta(minutes=5)
 # The first retry after a minute, then twice as long each time, at most an hour apart.
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
-SWEEP_LIMIT = 200
-
-
-def checked(message: EmailMessage) -> EmailMessage:
-    """``message`` with its headers built once, which is where Django refuses bad values.
-
-    A line break in a subject or an address that cannot be encoded raises here, inside the
-    caller's transaction, as a ValidationError that forms and commands report.
-    """
-    try:
-        message.message()
-    except ValueError as exc:  # BadHeaderError is a ValueError, as are bad addresses
-        problem = ValidationError(
-            _("This mail cannot be composed: %(reason)s"),
-            code="bad_mail_header",
-            params={"reason": str(exc)[:300]},
-        )
-        # Keyed like a model's clean() error, so every caller can read message_dict.
-        raise ValidationError({NON_FIELD_ERRORS: [problem]}) from None
-    return message
 
 
 def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
-
-
-class OutgoingMailQuerySet(models.QuerySet["OutgoingMail"]):
-    def due(self) -> OutgoingMailQuerySet:
-        return self.filter(sent_at=None, failed_at=None, next_attempt_at__lte=timezone.now())
-
-
-class OutgoingMailManager(models.Manager["OutgoingMail"]):
-    def get_queryset(self) -> OutgoingMailQuerySet:
-        return OutgoingMailQuerySet(self.model, using=self._db)
-
-    def store(self, message: EmailMessage, *, kind: str) -> OutgoingMail:
-        """Keep a mail to send once the caller's transaction commits (call it inside one)."""
-        checked(message)
-        row = self.create(
-            kind=kind,
-            subject=str(message.subject),
-            from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
-            recipients=[str(address) for address in message.to],
-            body_encrypted=fernet(_PURPOSE).encrypt(str(message.body).encode()),
-            next_attempt_at=timezone.now(),
-        )
-        queue_after_commit("enrollment.send_outgoing_mail", row.pk)
-        return row
-
-    def send_due(self, limit: int = SWEEP_LIMIT) -> int:
-        """Send what is due, oldest first; the number sent."""
-        due = self.get_queryset().due().order_by("next_attempt_at", "pk")
-        return sum(self.send(pk) for pk in due.values_list("pk", flat=True)[:limit])
-
-    def send(self, pk: int) -> bool:
-        """Send one mail if it is due; False if it was not due, not sent, or given up."""
-        now = timezone.now()
-        # The claim: a conditional UPDATE that one sender wins (the on-commit task and a
-        # sweep may both try); the lease makes the row due again if this process dies.
-        claimed = (
-            self.get_queryset()
-            .due()
-            .filter(pk=pk)
-            .update(next_attempt_at=now + SEND_LEASE, attempts=F("attempts") + 1)
-        )
-        if not claimed:
-            return False
-        row = self.get(pk=pk)
-        try:
-            body = fernet(_PURPOSE).decrypt(bytes(row.body_encrypted)).decode()
-        except InvalidToken:
-            row._give_up("the body cannot be decrypted (SECRET_KEY changed?)")
-            return False
-        message = EmailMessage(
-            subject=row.subject, body=body, from_email=row.from_email, to=row.recipients
-        )
-        try:
-            message.send()
-        except Exception as exc:  # SMTP, DNS, TLS: whatever it is, record it and retry
-            row._record_failure(f"{type(exc).__name__}: {exc}")
-            return False
-        self.filter(pk=pk).update(sent_at=timezone.now(), body_encrypted=b"", last_error="")
-        return True
 
 
 class OutgoingMail(models.Model):

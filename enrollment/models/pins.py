@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -13,7 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.models.holders import BlockReason, Holder
+from enrollment.choices import BlockReason
+from enrollment.managers.pins import ActivationCodeQuerySet
+from enrollment.models.holders import Holder
 
 
 class PinCheck(enum.Enum):
@@ -33,16 +34,6 @@ class PinVerdict:
 
 # Checked against when the user number is unknown, so that both answers take equally long.
 _DUMMY_PIN_HASH = make_password("not-a-pin")
-
-
-class ActivationCodeQuerySet(models.QuerySet["ActivationCode"]):
-    def usable(self) -> ActivationCodeQuerySet:
-        return self.filter(used_at=None, revoked_at=None, expires_at__gt=timezone.now())
-
-    def expiring_unused(self) -> ActivationCodeQuerySet:
-        """Usable PINs that expire within the reminder period and were not yet reminded of."""
-        soon = timezone.now() + timedelta(days=settings.ENROLLMENT_REMINDER_DAYS)
-        return self.usable().filter(expires_at__lte=soon, reminder_sent_at=None)
 
 
 class ActivationCode(models.Model):

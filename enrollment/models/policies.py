@@ -7,13 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class PolicyDocumentQuerySet(models.QuerySet["PolicyDocument"]):
-    def published(self) -> PolicyDocumentQuerySet:
-        return self.filter(published_at__isnull=False, published_at__lte=timezone.now())
-
-    def current(self) -> PolicyDocument | None:
-        return self.published().order_by("-published_at", "-pk").first()
+from enrollment.managers.policies import PolicyDocumentQuerySet
 
 
 class PolicyDocument(models.Model):

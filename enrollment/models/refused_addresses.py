@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, models, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from enrollment.managers.refused_addresses import RefusedAddressManager
 from enrollment.models.holders import Holder
-
-
-class RefusedAddressManager(models.Manager["RefusedAddress"]):
-    def record(self, holder: Holder, address: str) -> None:
-        """Count a refused use of a system certificate; one row per holder and address."""
-        now = timezone.now()
-        counted = self.filter(holder=holder, address=address).update(
-            attempts=F("attempts") + 1, last_seen=now
-        )
-        if counted:
-            return
-        try:
-            with transaction.atomic():
-                self.create(holder=holder, address=address, first_seen=now, last_seen=now)
-        except IntegrityError:  # a concurrent refusal created the row first
-            self.filter(holder=holder, address=address).update(
-                attempts=F("attempts") + 1, last_seen=now
-            )
 
 
 class RefusedAddress(models.Model):

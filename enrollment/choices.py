@@ -1,0 +1,35 @@
+"""The choices of the registration authority's model fields: kinds, states, reasons, consents."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class HolderKind(models.TextChoices):
+    PERSONAL = "personal", _("personal certificate")
+    SYSTEM = "system", _("system certificate")
+
+
+class HolderStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    BLOCKED = "blocked", _("blocked")
+
+
+class BlockReason(models.TextChoices):
+    PIN_ATTEMPTS = "pin_attempts", _("too many wrong PINs")
+    ADMIN = "admin", _("blocked by an administrator")
+    LOGIN_ATTEMPTS = "login_attempts", _("too many wrong passwords or codes")
+    CONTACT_PERSON = "contact_person", _("blocked by the contact person")
+
+
+class EnrollmentStatus(models.TextChoices):
+    READY = "ready", _("ready for installation")
+    ISSUED = "issued", _("certificate issued")
+    INSTALLED = "installed", _("installation confirmed")
+    EXPIRED = "expired", _("expired")
+
+
+class ConsentKind(models.TextChoices):
+    CERTIFICATE_USE = "certificate_use", _("Terms of certificate use")
+    SOFTWARE = "software", _("Terms of the software")

@@ -1,0 +1,169 @@
+"""The queryset and manager of enrollments (enrollment.models.enrollments): completing a wizard."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, cast
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from ca import interface as ca
+from enrollment.choices import EnrollmentStatus
+
+if TYPE_CHECKING:
+    from enrollment.models.consents import Consent
+    from enrollment.models.enrollments import Enrollment
+    from enrollment.models.holders import Holder
+    from enrollment.models.policies import PolicyDocument
+
+
+class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
+    def awaiting_installation(self) -> EnrollmentQuerySet:
+        return self.filter(status__in=[EnrollmentStatus.READY, EnrollmentStatus.ISSUED])
+
+    def record_issued(self, certificates: dict[uuid.UUID, int]) -> int:
+        """Record the certificates the CA issued, by enrollment public id (ca.signals).
+
+        One UPDATE for a worker's batch; an enrollment that has its certificate already (a
+        report that came twice, or after the step-7 page repaired a lost one) is left alone.
+        """
+        if not certificates:
+            return 0
+        certificate_of = Case(
+            *[When(public_id=ref, then=Value(pk)) for ref, pk in certificates.items()],
+            output_field=models.BigIntegerField(),
+        )
+        return self.filter(public_id__in=list(certificates), certificate=None).update(
+            certificate_id=certificate_of,
+            status=Case(
+                When(status=EnrollmentStatus.READY, then=Value(EnrollmentStatus.ISSUED)),
+                default=F("status"),
+            ),
+        )
+
+    def record_missed_certificates(self, *, older_than: timedelta, limit: int = 500) -> int:
+        """Record certificates whose report from the CA was lost (its worker died after the
+        commit): the CA's own record is asked for enrollments still waiting after
+        ``older_than``, at most ``limit`` per call."""
+        waiting = self.filter(
+            status=EnrollmentStatus.READY,
+            certificate=None,
+            created_at__lte=timezone.now() - older_than,
+        ).values_list("public_id", flat=True)
+        return self.record_issued(ca.issued_under(list(waiting[:limit])))
+
+    def past_expiry(self) -> EnrollmentQuerySet:
+        return self.awaiting_installation().filter(expires_at__lte=timezone.now())
+
+    def due_for_reminder(self) -> EnrollmentQuerySet:
+        soon = timezone.now() + timedelta(days=settings.ENROLLMENT_REMINDER_DAYS)
+        return self.awaiting_installation().filter(
+            expires_at__gt=timezone.now(), expires_at__lte=soon, reminder_sent_at=None
+        )
+
+
+class EnrollmentError(Exception):
+    """The enrollment could not be completed; ``code`` says why, for the page to explain."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    kind: str
+    client_address: str
+    user_agent: str
+
+
+class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # type: ignore[misc]
+    @transaction.atomic
+    def complete(
+        self,
+        *,
+        holder_id: int,
+        activation_code_id: int | None,
+        email: str,
+        certificate_name: str,
+        password_hash: str,
+        consents: list[ConsentGiven],
+        client_address: str,
+        renews_id: int | None = None,
+    ) -> Enrollment:
+        """Turn a finished wizard into an enrollment, consuming the PIN; all or nothing.
+
+        A renewal (``renews_id``, the certificate it replaces) needs no PIN: the holder
+        proved who they are by logging in with that certificate, password and code.
+        """
+        # The related models through the fields that name them: the models import the
+        # managers, so the managers do not import the models.
+        holder_model = cast("type[Holder]", self.model._meta.get_field("holder").related_model)
+        consent_model = cast("type[Consent]", self.model._meta.get_field("consents").related_model)
+        policy_model = cast(
+            "type[PolicyDocument]", consent_model._meta.get_field("policy").related_model
+        )
+        holder = holder_model.objects.select_for_update().get(pk=holder_id)
+        if holder.is_blocked:
+            raise EnrollmentError("blocked")
+        policy = policy_model.objects.current()
+        if policy is None:
+            raise EnrollmentError("no_policy")
+        code = None
+        if renews_id is None:
+            if activation_code_id is None:
+                raise EnrollmentError("pin_used")
+            code = holder.activation_codes.get(pk=activation_code_id)
+            if not code.consume():
+                raise EnrollmentError("pin_used")
+        if self.name_taken(holder, certificate_name):
+            raise EnrollmentError("name_taken")
+        now = timezone.now()
+        enrollment = self.create(
+            holder=holder,
+            kind=holder.kind,
+            activation_code=code,
+            renews_id=renews_id,
+            email=email,
+            certificate_name=certificate_name,
+            password_hash=password_hash,
+            client_address=client_address,
+            expires_at=now + timedelta(days=settings.ENROLLMENT_VALIDITY_DAYS),
+        )
+        consent_model.objects.bulk_create(
+            consent_model(
+                enrollment=enrollment,
+                kind=consent.kind,
+                policy=policy,
+                accepted_at=now,
+                client_address=consent.client_address,
+                user_agent=consent.user_agent[:500],
+            )
+            for consent in consents
+        )
+        return enrollment
+
+    def of_certificate(self, certificate: ca.Certificate) -> Enrollment:
+        """The enrollment a certificate was issued for, recording the link if the CA's report
+        of it has not arrived (yet)."""
+        try:
+            return certificate.enrollment
+        except self.model.DoesNotExist:
+            self.record_issued({certificate.reference: certificate.pk})
+            enrollment = self.select_related("holder__organisation").get(
+                public_id=certificate.reference
+            )
+            certificate.enrollment = enrollment
+            return enrollment
+
+    def name_taken(self, holder: Holder, certificate_name: str) -> bool:
+        return (
+            self.filter(holder=holder, certificate_name__iexact=certificate_name)
+            .exclude(status=EnrollmentStatus.EXPIRED)
+            .exists()
+        )

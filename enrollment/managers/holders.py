@@ -1,0 +1,72 @@
+"""The queryset and manager of holders (enrollment.models.holders): issuing a new holder."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models, transaction
+
+from audit.models import AuditEntry, AuditEvent
+from enrollment.choices import HolderKind, HolderStatus
+
+if TYPE_CHECKING:
+    from enrollment.models.holders import Holder
+    from enrollment.models.organisations import Organisation
+
+
+class HolderQuerySet(models.QuerySet["Holder"]):
+    def active(self) -> HolderQuerySet:
+        return self.filter(status=HolderStatus.ACTIVE)
+
+
+class HolderManager(models.Manager["Holder"]):
+    def get_queryset(self) -> HolderQuerySet:
+        return HolderQuerySet(self.model, using=self._db)
+
+    @transaction.atomic
+    def issue(
+        self,
+        *,
+        display_name: str,
+        organisation: Organisation,
+        contact_email: str,
+        kind: str = HolderKind.PERSONAL,
+        allowed_networks: str = "",
+        pin_delivery: str = "letter",
+        messagebox_address: str = "",
+        actor: str = "system",
+        client_address: str | None = None,
+    ) -> tuple[Holder, str]:
+        """Create a holder with a fresh user number and PIN; e-mail the number to the contact.
+
+        Returns the holder and the PIN in clear, which the caller shows once and forgets.
+        One transaction holds the holder, its PIN, the composed mail (outbox) and the audit
+        entry: whatever can fail, the mail's headers included, fails before it commits, and
+        the mail is sent after it (the outbox), so sending cannot undo or hide it.
+        """
+        holder = self.model(
+            display_name=display_name,
+            organisation=organisation,
+            contact_email=contact_email,
+            kind=kind,
+            allowed_networks=allowed_networks,
+            pin_delivery=pin_delivery,
+            messagebox_address=messagebox_address,
+        )
+        holder.full_clean(exclude=["user_number"])
+        holder.save_with_new_user_number()
+        # The first PIN is part of the holder's issue: its HOLDER_ISSUED entry records both.
+        pin, _lifted = holder._replace_pin(actor=actor, client_address=client_address)
+        holder._store_user_number_mail()
+        AuditEntry.objects.record(
+            AuditEvent.HOLDER_ISSUED,
+            holder,
+            actor=actor,
+            client_address=client_address,
+            details={
+                "user_number": holder.user_number,
+                "kind": holder.kind,
+                "organisation": holder.organisation_id,
+            },
+        )
+        return holder, pin
