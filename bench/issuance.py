@@ -165,13 +165,33 @@ def mass_reissue(count: int, csrs: list[bytes], timeout: float) -> dict[str, Any
     from bench.stack import make_enrollments
     from ca.models import Certificate, Order, OrderStatus
     from ca.tasks import sign_order
+    from enrollment.models import Enrollment
 
     ders = [x509.load_pem_x509_csr(csr).public_bytes(serialization.Encoding.DER) for csr in csrs]
     enrollment_ids = make_enrollments(count, "reissue")
+    enrollments = [
+        enrollment
+        for start in range(0, len(enrollment_ids), 5000)
+        for enrollment in Enrollment.objects.filter(
+            pk__in=enrollment_ids[start : start + 5000]
+        ).select_related("holder__organisation")
+    ]
+    # Straight into the CA's table, as the RA's order_certificate would have placed them.
     orders = Order.objects.bulk_create(
         [
-            Order(enrollment_id=enrollment_id, profile="personal", csr_der=ders[i % len(ders)])
-            for i, enrollment_id in enumerate(enrollment_ids)
+            Order(
+                reference=enrollment.public_id,
+                holder_reference=enrollment.holder.ca_reference,
+                profile=enrollment.kind,
+                subject={
+                    "certificate_name": enrollment.certificate_name,
+                    "display_name": enrollment.holder.display_name,
+                    "user_number": enrollment.holder.user_number,
+                    "organisation": enrollment.holder.organisation.name,
+                },
+                csr_der=ders[i % len(ders)],
+            )
+            for i, enrollment in enumerate(enrollments)
         ],
         batch_size=5000,
     )
@@ -196,8 +216,5 @@ def mass_reissue(count: int, csrs: list[bytes], timeout: float) -> dict[str, Any
         "issued": issued.count(),
         "failed": mine.filter(status=OrderStatus.FAILED).count(),
         "unfinished": mine.filter(status__in=[OrderStatus.PENDING, OrderStatus.PROCESSING]).count(),
-        "duplicates": issued.values("enrollment_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .count(),
+        "duplicates": issued.values("reference").annotate(n=Count("pk")).filter(n__gt=1).count(),
     }

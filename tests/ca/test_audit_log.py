@@ -129,13 +129,14 @@ def test_the_admin_shows_the_log_read_only(client: Client) -> None:
     _log(1)
     admin = User.objects.create_superuser("root", "root@example.org", "pw")
     client.force_login(admin)
-    listing = client.get("/admin/ca/auditentry/")
+    listing = client.get("/admin/audit/auditentry/")
     assert listing.status_code == 200
     assert b"holder:0" in listing.content
-    assert client.get("/admin/ca/auditentry/add/").status_code == 403
+    assert client.get("/admin/audit/auditentry/add/").status_code == 403
     entry = AuditEntry.objects.get()
     assert (
-        client.post(f"/admin/ca/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+        client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code
+        == 403
     )
     assert AuditEntry.objects.count() == 1
 
@@ -147,13 +148,11 @@ def test_the_admin_revokes_through_the_model_method(
     eager_tasks: None,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    from ca.services import order_certificate
-
     from ca.models import Certificate
-    from tests.fixtures.ca import fixture_bytes
+    from tests.fixtures.ca import fixture_bytes, order_for
 
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_certificate(make_enrollment(), fixture_bytes("p256.pem"))
+        order = order_for(make_enrollment(), fixture_bytes("p256.pem"))
     certificate = Certificate.objects.get(order=order)
     client.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
     with django_capture_on_commit_callbacks(execute=True):

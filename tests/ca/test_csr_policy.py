@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 
 from ca.csr_policy import CSR_ERRORS, MAX_CSR_BYTES, CsrRejected, check_csr
 from ca.models import Order
-from ca.services import order_certificate
 from enrollment.models import Enrollment
-from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.ca import fixture_bytes, order_for
 
 REFUSED = [
     ("bad_signature.der", "csr_bad_signature"),
@@ -96,7 +95,7 @@ def test_a_refused_csr_leaves_no_order_behind(
 ) -> None:
     enrollment = make_enrollment()
     with pytest.raises(CsrRejected):
-        order_certificate(enrollment, data)
+        order_for(enrollment, data)
     assert not Order.objects.exists()
 
 

@@ -16,9 +16,8 @@ from django.test import Client
 from django.urls import reverse
 
 from ca.models import Certificate, CertificateAuthority, RevocationReason
-from ca.services import order_certificate
 from enrollment.models import Enrollment
-from tests.fixtures.ca import BIN, fixture_bytes, run
+from tests.fixtures.ca import BIN, fixture_bytes, order_for, run
 from tests.fixtures.services import require_binary
 
 
@@ -26,10 +25,10 @@ def _issue(
     make_enrollment: Callable[..., Enrollment], capture: Callable[..., Any] | None = None
 ) -> Certificate:
     if capture is None:
-        order = order_certificate(make_enrollment(), fixture_bytes("p256.pem"))
+        order = order_for(make_enrollment(), fixture_bytes("p256.pem"))
     else:
         with capture(execute=True):
-            order = order_certificate(make_enrollment(), fixture_bytes("p256.pem"))
+            order = order_for(make_enrollment(), fixture_bytes("p256.pem"))
     return Certificate.objects.get(order=order)
 
 

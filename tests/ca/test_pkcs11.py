@@ -14,9 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from ca import keys
 from ca.authority import HierarchyOptions, init_hierarchy
 from ca.models import Certificate, CertificateAuthority, OrderStatus
-from ca.services import order_certificate
 from enrollment.models import Enrollment
-from tests.fixtures.ca import fixture_bytes, pkilint_certificate, run
+from tests.fixtures.ca import fixture_bytes, order_for, pkilint_certificate, run
 
 OPTIONS = HierarchyOptions(
     root_key_type="p384", issuing_key_type="rsa2048", root_days=3650, issuing_days=1825
@@ -39,7 +38,7 @@ def test_an_hsm_hierarchy_issues_lint_clean_verifiable_certificates(
     # Only the delegated OCSP responder key is a file; no CA key is.
     assert [p.name.startswith("ocsp-") for p in ca_keys.glob("*.key.pem")] == [True]
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_certificate(make_enrollment(), fixture_bytes("p256.pem"))
+        order = order_for(make_enrollment(), fixture_bytes("p256.pem"))
     order.refresh_from_db()
     assert order.status == OrderStatus.ISSUED, order.error_code
     certificate = Certificate.objects.get(order=order)

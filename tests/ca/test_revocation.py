@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ca.services import order_certificate, revoke_holder_certificates
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.utils import timezone
-from enrollment.signals import holder_blocked, holder_unblocked
 
-from audit.models import AuditEntry
+from audit.models import AuditEntry, AuditEvent
 from ca.crl import build_crl, crls_due, publish_crl, revoked_entry
+from ca.interface import revoke_holder_certificates
 from ca.models import Certificate, CertificateAuthority, RevocationReason
 from ca.tasks import refresh_publications
 from enrollment.models import Enrollment
-from tests.fixtures.ca import fixture_bytes, pkilint_crl, run
+from tests.fixtures.ca import fixture_bytes, order_for, pkilint_crl, run
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +32,7 @@ def issue(
 ) -> Callable[..., Certificate]:
     def issue(enrollment: Enrollment | None = None) -> Certificate:
         with django_capture_on_commit_callbacks(execute=True):
-            order = order_certificate(enrollment or make_enrollment(), fixture_bytes("p256.pem"))
+            order = order_for(enrollment or make_enrollment(), fixture_bytes("p256.pem"))
         return Certificate.objects.get(order=order)
 
     return issue
@@ -135,7 +134,7 @@ def test_blocking_a_holder_puts_all_their_certificates_on_hold_and_unblocking_re
     second = issue(make_enrollment(holder=holder))
     bystander = issue()
     with django_capture_on_commit_callbacks(execute=True):
-        holder_blocked.send(sender=type(holder), holder=holder, actor="admin:alice")
+        assert holder.block(actor="admin:alice", client_address="192.0.2.7")
     assert set(
         Certificate.objects.filter(revocation_reason="certificateHold").values_list("pk", flat=True)
     ) == {
@@ -144,9 +143,23 @@ def test_blocking_a_holder_puts_all_their_certificates_on_hold_and_unblocking_re
     }
     bystander.refresh_from_db()
     assert not bystander.is_revoked
+    holds = AuditEntry.objects.filter(event=AuditEvent.CERTIFICATE_REVOKED)
+    assert set(holds.values_list("object_id", "actor", "client_address")) == {
+        (str(first.pk), "admin:alice", "192.0.2.7"),
+        (str(second.pk), "admin:alice", "192.0.2.7"),
+    }
+    # The hold is on the CRL the block made published.
+    entry = _latest_crl(first.issuer).get_revoked_certificate_by_serial_number(
+        first.certificate.serial_number
+    )
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == (
+        x509.ReasonFlags.certificate_hold
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        holder_unblocked.send(sender=type(holder), holder=holder, actor="admin:alice")
+        assert holder.unblock(actor="admin:alice")
     assert not Certificate.objects.revoked().exists()
+    assert AuditEntry.objects.filter(event=AuditEvent.HOLD_RELEASED).count() == 2
 
 
 def test_revoke_holder_certificates_takes_any_reason(
@@ -155,7 +168,9 @@ def test_revoke_holder_certificates_takes_any_reason(
     certificate = issue()
     with django_capture_on_commit_callbacks(execute=True):
         count = revoke_holder_certificates(
-            certificate.enrollment.holder, RevocationReason.PRIVILEGE_WITHDRAWN, actor="admin:a"
+            certificate.enrollment.holder.ca_reference,
+            RevocationReason.PRIVILEGE_WITHDRAWN,
+            actor="admin:a",
         )
     assert count == 1
     certificate.refresh_from_db()

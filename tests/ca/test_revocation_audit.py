@@ -6,12 +6,11 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import pytest
-from ca.services import order_certificate
 
 from audit.models import AuditEntry, AuditEvent
 from ca.models import Certificate, CertificateAuthority, RevocationReason
 from enrollment.models import BlockReason, Enrollment
-from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.ca import fixture_bytes, order_for
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +31,7 @@ def certificate(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> Certificate:
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_certificate(make_enrollment(), fixture_bytes("p256.pem"))
+        order = order_for(make_enrollment(), fixture_bytes("p256.pem"))
     return Certificate.objects.get(order=order)
 
 

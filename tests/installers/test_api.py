@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ca.models import CertificateAuthority, Order, RevocationReason
 from enrollment.models import Enrollment, InstallCode
-from tests.fixtures.ca import fixture_bytes
+from tests.fixtures.ca import certificate_of, fixture_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -294,7 +294,7 @@ class TestTlsCheck:
     ) -> None:
         settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
         certificate = self.issue(client, code, django_capture_on_commit_callbacks)
-        enrollment.certificate.revoke(RevocationReason.KEY_COMPROMISE, actor="test")
+        certificate_of(enrollment).revoke(RevocationReason.KEY_COMPROMISE, actor="test")
         response = client.get("/api/v1/tls-check", **self.via_proxy(certificate))
         assert (response.status_code, response.json()["code"]) == (403, "certificate_revoked")
 
@@ -340,7 +340,7 @@ class TestLongPolling:
         waited: list[float] = []
         monkeypatch.setattr(
             "core.progress_events.wait_for_change",
-            lambda _id, changed, seconds, **_: waited.append(seconds) if not changed() else None,
+            lambda _topic, changed, seconds, **_: waited.append(seconds) if not changed() else None,
         )
         response = client.get("/api/v1/status?wait=20", headers=auth(code))
         assert response.json()["status"] == "waiting_for_csr"
@@ -354,13 +354,16 @@ class TestLongPolling:
         monkeypatch.setattr("ca.tasks.sign_order.apply_async", lambda *a, **k: None)
         assert submit(client, code).json()["status"] == "csr_received"
         checks: list[bool] = []
+        topics: list[str] = []
 
-        def wait(_id: int, changed: Callable[[], bool], seconds: float, **_: Any) -> None:
+        def wait(topic: str, changed: Callable[[], bool], seconds: float, **_: Any) -> None:
+            topics.append(topic)
             checks.append(changed())
-            issue_order(Order.objects.get(enrollment=enrollment).pk)  # the worker, meanwhile
+            issue_order(Order.objects.get(reference=enrollment.public_id).pk)  # the worker
             checks.append(changed())
 
         monkeypatch.setattr("core.progress_events.wait_for_change", wait)
         response = client.get("/api/v1/status?wait=20", headers=auth(code))
         assert checks == [False, True]
+        assert topics == [str(enrollment.public_id)]  # what the RA announces under
         assert response.json()["status"] == "issued"

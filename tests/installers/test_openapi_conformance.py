@@ -67,9 +67,7 @@ def install_code(
     monkeypatch.setattr(
         progress_events,
         "wait_for_change",
-        lambda enrollment_id, changed, seconds, **kw: waiting(
-            enrollment_id, changed, min(seconds, 0.1), **kw
-        ),
+        lambda topic, changed, seconds, **kw: waiting(topic, changed, min(seconds, 0.1), **kw),
     )
     CURRENT["code"] = InstallCode.objects.mint(make_enrollment())
     return CURRENT["code"]

@@ -79,7 +79,7 @@ def test_without_redis_the_waiter_rereads_the_database(settings: Any) -> None:
 
 def test_an_unreachable_redis_degrades_to_rereading(settings: Any) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:9/0"  # discard port: nothing listens
-    changed = change_after(0.3, announce=1)
+    changed = change_after(0.3, announce="1")
     progress_events.wait_for_change("1", changed.is_set, 20)
     assert changed.is_set()
 

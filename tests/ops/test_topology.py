@@ -16,7 +16,7 @@ import pytest
 from ca.authority import init_hierarchy
 from ca.models import Certificate, Order, OrderStatus
 from enrollment.models import Enrollment, InstallCode
-from tests.fixtures.ca import FAST, fixture_bytes
+from tests.fixtures.ca import FAST, certificate_of, fixture_bytes
 from tests.fixtures.workers import Webs, Workers, get_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -85,7 +85,7 @@ def test_an_order_taken_by_one_web_is_signed_by_a_worker_and_seen_by_the_other_w
 
     # No worker yet: the webs queue the order but cannot sign it.
     time.sleep(2)
-    assert Order.objects.get(enrollment=enrollment).status == OrderStatus.PENDING
+    assert Order.objects.get(reference=enrollment.public_id).status == OrderStatus.PENDING
     assert get_json(f"{second}/api/v1/status", auth)["status"] == "csr_received"
 
     workers.start("worker-1")
@@ -99,6 +99,7 @@ def test_an_order_taken_by_one_web_is_signed_by_a_worker_and_seen_by_the_other_w
         issued_through_the_other_web, SIGNING_TIMEOUT, "the certificate", all_logs, interval=1.0
     )
     answer = get_json(f"{second}/api/v1/status", auth)
-    certificate = Certificate.objects.get(enrollment=enrollment)
+    certificate = Certificate.objects.get(reference=enrollment.public_id)
+    assert certificate_of(enrollment) == certificate  # the RA recorded it
     assert answer["serial"] == certificate.serial_hex
-    assert Order.objects.get(enrollment=enrollment).status == OrderStatus.ISSUED
+    assert Order.objects.get(reference=enrollment.public_id).status == OrderStatus.ISSUED
