@@ -6,6 +6,7 @@ import json
 import queue
 import threading
 import time
+from dataclasses import asdict
 from typing import Any
 
 from bench.stack import Client, Stack, percentile, run_concurrently
@@ -183,12 +184,7 @@ def mass_reissue(count: int, csrs: list[bytes], timeout: float) -> dict[str, Any
                 reference=enrollment.public_id,
                 holder_reference=enrollment.holder.ca_reference,
                 profile=enrollment.kind,
-                subject={
-                    "certificate_name": enrollment.certificate_name,
-                    "display_name": enrollment.holder.display_name,
-                    "user_number": enrollment.holder.user_number,
-                    "organisation": enrollment.holder.organisation.name,
-                },
+                subject=asdict(enrollment.ca_subject()),
                 csr_der=ders[i % len(ders)],
             )
             for i, enrollment in enumerate(enrollments)

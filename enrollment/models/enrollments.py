@@ -158,6 +158,16 @@ class Enrollment(models.Model):
             Enrollment.objects.record_issued({self.public_id: order.certificate_id})
         return Installation(ORDER_PROGRESS[order.status], order.error_code, sha1, serial)
 
+    def ca_subject(self) -> ca.Subject:
+        """The subject the CA is to write, as the RA's records say it now."""
+        holder = self.holder
+        return ca.Subject(
+            certificate_name=self.certificate_name,
+            display_name=holder.display_name,
+            user_number=holder.user_number,
+            organisation=holder.organisation.name,
+        )
+
     def order_certificate(
         self, csr: ca.AcceptedCsr, *, client_address: str | None = None
     ) -> ca.Placed:
@@ -168,12 +178,7 @@ class Enrollment(models.Model):
             holder=holder.ca_reference,
             profile=self.kind,
             csr=csr,
-            subject=ca.Subject(
-                certificate_name=self.certificate_name,
-                display_name=holder.display_name,
-                user_number=holder.user_number,
-                organisation=holder.organisation.name,
-            ),
+            subject=self.ca_subject(),
         )
         return ca.order_certificate(
             request, actor=f"holder:{holder.user_number}", client_address=client_address

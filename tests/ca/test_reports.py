@@ -85,15 +85,6 @@ def announced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     return changes
 
 
-@pytest.fixture
-def report_lost() -> Iterator[None]:
-    """The RA misses ``certificates_issued``, as when the worker dies right after its commit."""
-    uid = "enrollment.certificates_issued"
-    assert signals.certificates_issued.disconnect(dispatch_uid=uid)
-    yield
-    signals.certificates_issued.connect(receivers.certificates_issued, dispatch_uid=uid)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_reports_taken_issued_and_failed_orders_by_reference_after_its_transaction(
     hierarchy: CertificateAuthority,

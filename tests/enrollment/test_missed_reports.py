@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -11,28 +11,17 @@ from django.utils import timezone
 from ca import interface as ca
 from ca.issuance import issue_order
 from ca.models import CertificateAuthority
-from enrollment.models import Enrollment, EnrollmentStatus, InstallProgress
-from enrollment.receivers import certificates_issued
+from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.tasks import record_missed_certificates
 from tests.fixtures.ca import fixture_bytes, order_for
 from tests.fixtures.login import Browser, behind_nginx  # noqa: F401 - a fixture
 
 
 @pytest.fixture
-def reports_lost() -> Iterator[None]:
-    """The worker dies between its commit and the RA's receiver: no report arrives."""
-    ca.certificates_issued.disconnect(dispatch_uid="enrollment.certificates_issued")
-    yield
-    ca.certificates_issued.connect(
-        certificates_issued, dispatch_uid="enrollment.certificates_issued"
-    )
-
-
-@pytest.fixture
 def unreported(
     hierarchy: CertificateAuthority,
     make_enrollment: Callable[..., Enrollment],
-    reports_lost: None,
+    report_lost: None,
 ) -> Enrollment:
     enrollment = make_enrollment()
     issue_order(order_for(enrollment, fixture_bytes("p256.pem")).pk)
@@ -64,14 +53,6 @@ def test_the_sweep_records_what_was_missed_and_leaves_recent_enrollments_to_thei
     assert unreported.status == EnrollmentStatus.ISSUED
     assert unreported.certificate is not None
     assert record_missed_certificates() == 0  # nothing twice
-
-
-def test_the_step_7_status_reads_the_cas_record_and_repairs_the_link(
-    unreported: Enrollment,
-) -> None:
-    assert unreported.installation().progress == InstallProgress.ISSUED
-    unreported.refresh_from_db()
-    assert unreported.certificate is not None
 
 
 @pytest.mark.usefixtures("behind_nginx")
