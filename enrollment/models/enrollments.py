@@ -134,8 +134,18 @@ class Enrollment(models.Model):
 
     def installation(self) -> Installation:
         """The installation as it stands in the database now (not as this instance was read):
-        the enrollment's state and what the CA says of its order."""
+        what the CA says of its order and, once it has a certificate, the enrollment's state.
+
+        While the order waits or is signed (most long-poll wake-ups) one query answers: the
+        enrollment can then only be ready, and it expires by its date alone, which does not
+        change. Installed and expired are read from the RA's row once a certificate exists.
+        """
         using = self._state.db or "default"
+        order = ca.order_progress(self.public_id, using=using)
+        if order is not None and order.certificate_id is None:
+            if self.expires_at <= timezone.now():
+                return Installation(InstallProgress.EXPIRED)
+            return Installation(ORDER_PROGRESS[order.status], order.error_code)
         connection = connections[using]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
@@ -144,7 +154,6 @@ class Enrollment(models.Model):
         if row is None:
             raise Enrollment.DoesNotExist(self.pk)
         status, expired, certificate_id = row
-        order = ca.order_progress(self.public_id, using=using)
         sha1, serial = (order.sha1, order.serial) if order else (None, None)
         if status == EnrollmentStatus.INSTALLED:
             return Installation(InstallProgress.INSTALLED, sha1=sha1, serial=serial)
@@ -152,7 +161,7 @@ class Enrollment(models.Model):
             return Installation(InstallProgress.EXPIRED, sha1=sha1, serial=serial)
         if order is None:
             return Installation(InstallProgress.WAITING)
-        if order.certificate_id is not None and certificate_id is None:
+        if certificate_id is None:
             # The worker's report did not arrive (its process died after the commit): the
             # CA's own record says issued, so the RA records it now.
             Enrollment.objects.record_issued({self.public_id: order.certificate_id})
