@@ -2,12 +2,13 @@
 
 An installer (or the step-7 page) asks ``/api/v1/status?wait=10``: instead of polling every
 second, the request returns as soon as the progress changes. After each commit that changes
-an order, the worker publishes the new progress on a Redis channel per enrollment. Each web
-process holds one subscription to all those channels (a listener thread) and wakes the
-requests waiting on that enrollment, unless the new progress is one they keep waiting
-through (an installer waiting for its certificate sleeps through "signing"). A waiting
-request also re-reads the database every second, so a lost announcement (or no Redis at
-all, as under ``make run``) costs at most a second, never a missed change.
+an order, the worker publishes the new progress on a Redis channel per topic (for the RA:
+an enrollment's public id). Each web process holds one subscription to all those channels
+(a listener thread) and wakes the requests waiting on that topic, unless the new progress
+is one they keep waiting through (an installer waiting for its certificate sleeps through
+"signing"). A waiting request also re-reads the database every second, so a lost
+announcement (or no Redis at all, as under ``make run``) costs at most a second, never a
+missed change.
 
 While Redis is down the waits go on: a waiter then re-reads the database every
 ``POLL_WITHOUT_REDIS_SECONDS``, and the listener subscribes again (backing off to
@@ -72,7 +73,7 @@ class _Waiter:
 
 
 class _Listener:
-    """This process's one subscription to every enrollment's channel."""
+    """This process's one subscription to every topic's channel."""
 
     def __init__(self, url: str) -> None:
         self._url = url

@@ -247,9 +247,8 @@ def tls_check(request: HttpRequest) -> HttpResponse:
         return error("certificate_unknown", 403)
     if issued.is_revoked:
         return error("certificate_revoked", 403)
-    # Recorded first, should the worker's report of the certificate not have arrived.
-    Enrollment.objects.record_issued({issued.reference: issued.pk})
-    enrollment = Enrollment.objects.get(public_id=issued.reference)
+    # (of_certificate records the link, should the worker's report not have arrived)
+    enrollment = Enrollment.objects.of_certificate(issued)
     enrollment.mark_installed()
     return answer(
         request,
