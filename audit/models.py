@@ -37,6 +37,12 @@ class AuditEvent(models.TextChoices):
     HOLDER_UNBLOCKED = "holder_unblocked", _("holder unblocked")
     HOLDER_ISSUED = "holder_issued", _("holder issued")
     PIN_ISSUED = "pin_issued", _("PIN issued")
+    # Recorded by the back office (the admin), each with the admin as its actor.
+    HOLDER_CHANGED = "holder_changed", _("holder changed")
+    ORGANISATION_CREATED = "organisation_created", _("organisation created")
+    ORGANISATION_CHANGED = "organisation_changed", _("organisation changed")
+    HOLDERS_IMPORTED = "holders_imported", _("holders imported from CSV")
+    PIN_LETTERS_PRINTED = "pin_letters_printed", _("PIN letters downloaded")
 
 
 GENESIS_HASH = "0" * 64

@@ -58,6 +58,23 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_lines(name: str, default: list[str] | None = None, *, max_lines: int = 6) -> list[str]:
+    """Lines separated by ``|`` (an address in one variable), e.g. ``Postbus 1|1000 AA Stad``.
+
+    Control characters are refused: each line is printed as one line of a letter.
+    """
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default or [])
+    lines = [line.strip() for line in raw.split("|") if line.strip()]
+    if len(lines) > max_lines:
+        raise ImproperlyConfigured(f"{name} has {len(lines)} lines; at most {max_lines}")
+    for line in lines:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in line):
+            raise ImproperlyConfigured(f"{name} contains a control character in {line!r}")
+    return lines
+
+
 def env_networks(
     name: str, default: list[str] | None = None
 ) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -33,3 +33,20 @@ class EnrollmentStatus(models.TextChoices):
 class ConsentKind(models.TextChoices):
     CERTIFICATE_USE = "certificate_use", _("Terms of certificate use")
     SOFTWARE = "software", _("Terms of the software")
+
+
+class HandoverPurpose(models.TextChoices):
+    """What an admin did that issued PINs (enrollment.models.handovers)."""
+
+    ADD_HOLDER = "add_holder", _("certificate holder added")
+    NEW_PINS = "new_pins", _("new PINs issued")
+    LETTERS = "letters", _("new PINs issued as letters")
+    IMPORT = "import", _("imported from CSV")
+
+
+class ImportState(models.TextChoices):
+    CHECKED = "checked", _("checked, waiting for confirmation")
+    QUEUED = "queued", _("confirmed, waiting to start")
+    RUNNING = "running", _("importing")
+    DONE = "done", _("imported")
+    FAILED = "failed", _("failed, nothing imported")

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from enrollment import captcha, mail
+from enrollment import bulk, captcha, mail
 from enrollment.models import ActivationCode, Enrollment, OutgoingMail
 
 
@@ -78,3 +78,9 @@ def _claim(enrollment_id: int, field: str) -> bool:
                 **{field: timezone.now()}
             )
         )
+
+
+@shared_task(name="enrollment.import_holders")
+def import_holders(import_id: int) -> None:
+    """A confirmed CSV import (enrollment.bulk.run_import); its claim makes a redelivery safe."""
+    bulk.run_import(import_id)

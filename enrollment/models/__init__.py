@@ -6,11 +6,20 @@ per module here, which the models import and which name the models only for type
 The modules import each other directly, never through this package, and in one direction
 only: holders import organisations and the outbox (outgoing_mail); PINs and refused
 addresses import holders; consents import the CP/CPS versions (policies); enrollments
-import holders, PINs and policies; install codes import enrollments. This module only gathers them, so that Django
+import holders, PINs and policies; install codes import enrollments; PIN handovers import
+holders, and CSV imports import handovers. This module only gathers them, so that Django
 finds every model and ``from enrollment.models import X`` works for each.
 """
 
-from enrollment.choices import BlockReason, ConsentKind, EnrollmentStatus, HolderKind, HolderStatus
+from enrollment.choices import (
+    BlockReason,
+    ConsentKind,
+    EnrollmentStatus,
+    HandoverPurpose,
+    HolderKind,
+    HolderStatus,
+    ImportState,
+)
 from enrollment.managers.enrollments import (
     ConsentGiven,
     EnrollmentError,
@@ -33,7 +42,15 @@ from enrollment.models.enrollments import (
     Installation,
     InstallProgress,
 )
-from enrollment.models.holders import PIN_LENGTH, UNBLOCKABLE_REASONS, Holder, validate_networks
+from enrollment.models.handovers import PinHandover
+from enrollment.models.holders import (
+    PIN_LENGTH,
+    UNBLOCKABLE_REASONS,
+    Holder,
+    new_pin,
+    validate_networks,
+)
+from enrollment.models.imports import HolderImport
 from enrollment.models.install_codes import InstallCode
 from enrollment.models.organisations import Organisation
 from enrollment.models.outgoing_mail import OutgoingMail
@@ -58,11 +75,14 @@ __all__ = [
     "EnrollmentManager",
     "EnrollmentQuerySet",
     "EnrollmentStatus",
+    "HandoverPurpose",
     "Holder",
+    "HolderImport",
     "HolderKind",
     "HolderManager",
     "HolderQuerySet",
     "HolderStatus",
+    "ImportState",
     "InstallCode",
     "InstallCodeManager",
     "InstallCodeQuerySet",
@@ -74,10 +94,12 @@ __all__ = [
     "OutgoingMailManager",
     "OutgoingMailQuerySet",
     "PinCheck",
+    "PinHandover",
     "PinVerdict",
     "PolicyDocument",
     "PolicyDocumentQuerySet",
     "RefusedAddress",
     "RefusedAddressManager",
+    "new_pin",
     "validate_networks",
 ]

@@ -42,11 +42,27 @@ UNBLOCKABLE_REASONS = (BlockReason.ADMIN, BlockReason.LOGIN_ATTEMPTS, BlockReaso
 def validate_networks(value: str) -> None:
     for line in value.split():
         try:
-            ipaddress.ip_network(line, strict=False)
+            network = ipaddress.ip_network(line, strict=False)
         except ValueError:
             raise ValidationError(
-                _("%(value)s is not an IP address or range (CIDR)."), params={"value": line}
+                _(
+                    "%(value)s is not an IP address or range (CIDR). Write one per line, "
+                    "e.g. 192.0.2.10 or 192.0.2.0/24."
+                ),
+                params={"value": line},
             ) from None
+        if network.prefixlen == 0:
+            # /0 would let the certificate be used from anywhere: no binding at all.
+            raise ValidationError(
+                _("%(value)s allows every address; give the organisation's own range."),
+                params={"value": line},
+            )
+
+
+def new_pin() -> tuple[str, str]:
+    """A fresh PIN and its password hash (the slow part: a memory-hard hash)."""
+    pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
+    return pin, make_password(pin)
 
 
 class Holder(models.Model):
@@ -104,8 +120,9 @@ class Holder(models.Model):
 
     class Meta:
         ordering = ["display_name"]
-        verbose_name = _("holder")
-        verbose_name_plural = _("holders")
+        # "Certificate holders", so that they are not mistaken for the admin's own users.
+        verbose_name = _("certificate holder")
+        verbose_name_plural = _("certificate holders")
         constraints = [
             models.CheckConstraint(
                 # \A…\Z: PostgreSQL's and Python's (SQLite's) regexes both read them alike.
@@ -178,17 +195,25 @@ class Holder(models.Model):
                     raise
         raise RuntimeError("could not find a free user number")
 
-    def _replace_pin(self, *, actor: str, client_address: str | None) -> tuple[str, str]:
+    def _replace_pin(
+        self,
+        *,
+        actor: str,
+        client_address: str | None,
+        prepared: tuple[str, str] | None = None,
+    ) -> tuple[str, str]:
         """Replace any unused PIN by a new one and lift a block, in the caller's transaction.
 
         Returns the PIN in clear and the reason of the block it lifted ("" if none).
+        ``prepared`` is a PIN and its hash made beforehand (``new_pin``): a mass import hashes
+        outside its transaction, which then stays short.
         """
         now = timezone.now()
         locked = Holder.objects.select_for_update().get(pk=self.pk)
         locked.activation_codes.filter(used_at=None, revoked_at=None).update(revoked_at=now)
-        pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
+        pin, pin_hash = prepared or new_pin()
         locked.activation_codes.create(
-            pin_hash=make_password(pin),
+            pin_hash=pin_hash,
             expires_at=now + timedelta(days=settings.PIN_VALIDITY_DAYS),
         )
         Holder.objects.filter(pk=self.pk).update(
@@ -275,6 +300,23 @@ class Holder(models.Model):
             self.ca_reference, actor=actor, client_address=client_address
         )
         return True
+
+    @transaction.atomic
+    def save_by_admin(self, *, actor: str, client_address: str | None, changed: list[str]) -> None:
+        """Save an admin's edit of an existing holder, with an audit entry of what changed."""
+        if self._state.adding:
+            raise ValueError("new holders are issued (Holder.objects.issue), not saved")
+        self.save()
+        AuditEntry.objects.record(
+            AuditEvent.HOLDER_CHANGED,
+            self,
+            actor=actor,
+            client_address=client_address,
+            details={
+                "user_number": self.user_number,
+                "changed": {name: str(getattr(self, name)) for name in sorted(changed)},
+            },
+        )
 
     # --- The mails of the holder's issue ---------------------------------------------------
 

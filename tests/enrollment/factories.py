@@ -11,9 +11,15 @@ from enrollment.models import Holder, HolderKind, Organisation, PolicyDocument
 _numbers = itertools.count(1)
 
 
-def make_organisation(name: str | None = None) -> Organisation:
+def make_organisation(name: str | None = None, *, postal_address: bool = True) -> Organisation:
+    """An organisation, with a postal address for PIN letters unless told otherwise."""
+    address = (
+        {"postal_address": "Postbus 1234", "postal_code": "1000 AB", "city": "Amsterdam"}
+        if postal_address
+        else {}
+    )
     organisation, _created = Organisation.objects.get_or_create(
-        name=name or f"Zorggroep {next(_numbers)}"
+        name=name or f"Zorggroep {next(_numbers)}", defaults=address
     )
     return organisation
 

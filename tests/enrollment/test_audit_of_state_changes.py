@@ -10,6 +10,7 @@ from django.test import Client
 
 from audit.models import AuditEntry, AuditEvent
 from enrollment.models import ActivationCode, BlockReason, Holder, HolderStatus, PinCheck
+from tests.enrollment import admin_pages
 from tests.enrollment.factories import issue_holder
 
 pytestmark = pytest.mark.django_db
@@ -138,8 +139,7 @@ def test_the_admin_s_block_and_unblock_actions_record_the_admin(admin_client: Cl
 @pytest.mark.parametrize("action", ["issue_pins", "issue_pin_letters"])
 def test_the_admin_s_pin_actions_record_the_admin(admin_client: Client, action: str) -> None:
     holder, _pin = issue_holder()
-    admin_client.post(
-        "/admin/enrollment/holder/", {"action": action, "_selected_action": [holder.pk]}
-    )
+    # With the change list's one-time token, as the admin's browser sends it.
+    admin_pages.run_action(admin_client, action, [holder])
     [entry] = _entries(AuditEvent.PIN_ISSUED, holder)
     assert entry.actor == "admin:beheer"

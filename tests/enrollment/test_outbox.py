@@ -24,16 +24,16 @@ from enrollment import bulk
 from enrollment.models import ActivationCode, Holder, Organisation, PinCheck
 from enrollment.outbox import OutgoingMail
 from enrollment.tasks import sweep_outgoing_mail
-from tests.enrollment.factories import make_organisation
+from tests.enrollment import admin_pages
 
 pytestmark = pytest.mark.django_db
 
 FAILING_BACKEND = f"{__name__}.SmtpDownBackend"
 LOCMEM_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CSV = """name,organisation,contact_email,pin_delivery,messagebox_address
-A. Janssen,Zorggroep Noord,contact@noord.example,letter,
-"B.\u2028Fout",Zorggroep Noord,contact@noord.example,letter,
-C. de Boer,Zorggroep Noord,contact@noord.example,messagebox,box@noord.example
+CSV = """name,organisation,contact_email,pin_delivery,messagebox_address,postal_address,postal_code,city
+A. Janssen,Zorggroep Noord,contact@noord.example,letter,,Postbus 1,1000 AA,Amsterdam
+"B.\u2028Fout",Zorggroep Noord,contact@noord.example,letter,,,,
+C. de Boer,Zorggroep Noord,contact@noord.example,messagebox,box@noord.example,,,
 """
 
 
@@ -49,24 +49,11 @@ def admin_client(client: Client) -> Client:
 
 
 def add_holder(client: Client, name: str = "B. de Vries") -> Any:
-    return client.post(
-        "/admin/enrollment/holder/add/",
-        {
-            "display_name": name,
-            "kind": "personal",
-            "organisation": str(make_organisation("Zorg BV").pk),
-            "contact_email": "contact@example.org",
-            "allowed_networks": "",
-            "activation_codes-TOTAL_FORMS": "0",
-            "activation_codes-INITIAL_FORMS": "0",
-        },
-    )
+    # The admin's add form, then the PIN page it redirects to (tests/enrollment/admin_pages.py).
+    return admin_pages.add_holder(client, display_name=name)
 
 
-def shown_pin(html: str) -> str:
-    match = re.search(r"<code>(\d{8})</code>", html)
-    assert match is not None, html
-    return match.group(1)
+shown_pin = admin_pages.shown_pin
 
 
 def issue_command(name: str = "A. Janssen", organisation: str = "Nieuwe Zorg BV") -> str:
@@ -181,10 +168,10 @@ def test_a_row_that_fails_while_importing_undoes_the_rows_before_it() -> None:
 
 def test_a_pin_in_a_stored_mail_is_encrypted_at_rest(admin_client: Client) -> None:
     text = CSV.replace("\u2028", " ")
-    response = admin_client.post(
-        "/admin/enrollment/holder/import/", {"csv_text": text, "confirm": "1"}
+    page = admin_pages.import_csv(admin_client, text)
+    assert admin_pages.letters_of(admin_client, page.content.decode())["Content-Type"] == (
+        "application/pdf"
     )
-    assert response["Content-Type"] == "application/pdf"
     boxed = Holder.objects.get(pin_delivery="messagebox")
     row = OutgoingMail.objects.get(kind="pin")
     assert row.recipients == ["box@noord.example"]

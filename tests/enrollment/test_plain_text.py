@@ -21,6 +21,7 @@ from enrollment.models import (
     Organisation,
     PolicyDocument,
 )
+from tests.enrollment import admin_pages
 from tests.enrollment.factories import make_organisation
 
 pytestmark = pytest.mark.django_db
@@ -49,17 +50,8 @@ def admin_client(client: Client) -> Client:
 
 
 def add_holder(client: Client, **values: str) -> Any:
-    data = {
-        "display_name": "B. de Vries",
-        "kind": "personal",
-        "organisation": str(make_organisation("Zorg BV").pk),
-        "contact_email": "contact@example.org",
-        "allowed_networks": "",
-        "activation_codes-TOTAL_FORMS": "0",
-        "activation_codes-INITIAL_FORMS": "0",
-        **values,
-    }
-    return client.post("/admin/enrollment/holder/add/", data)
+    # The admin's add form, drawn for its one-time token (tests/enrollment/admin_pages.py).
+    return admin_pages.post_add_form(client, **values)
 
 
 def issue_command(*args: str) -> dict[str, str]:
@@ -81,6 +73,10 @@ def csv_report(**values: str) -> bulk.ImportReport:
         "agb_code": "",
         "pin_delivery": "letter",
         "messagebox_address": "",
+        # A new organisation's postal address, for its PIN letters.
+        "postal_address": "Postbus 1",
+        "postal_code": "1000 AA",
+        "city": "Amsterdam",
         **values,
     }
     quoted = ",".join('"' + value.replace('"', '""') + '"' for value in row.values())
