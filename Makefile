@@ -1,9 +1,16 @@
-# The two commands: `make run` (a demo on http://127.0.0.1:8000/) and `make test`.
+# The two commands: `make run` (a demo on https://127.0.0.1:8443/) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# make run: the portal over HTTPS on HTTPS_PORT; plain HTTP on PORT for CRL, OCSP and the CA
+# certificates (everything else there redirects to HTTPS). VAR_DIR holds all its state.
 PORT ?= 8000
-DEV_ENV := PORTAL_MODE=development DEBUG=1 PORTAL_URL=http://127.0.0.1:$(PORT)
+HTTPS_PORT ?= 8443
+VAR_DIR ?= $(CURDIR)/var
+# Demo certificates live 30 days, inside the renewal window, so renewing can be tried at once.
+CERT_DAYS ?= 30
+DEV_ENV := PORTAL_MODE=development DEBUG=1 VAR_DIR=$(VAR_DIR) CA_CERT_VALIDITY_DAYS=$(CERT_DAYS) \
+	PORTAL_URL=https://127.0.0.1:$(HTTPS_PORT) INSTALLER_SERVER_CA_FILE=$(VAR_DIR)/tls/root.pem
 
 .PHONY: run test lint migrations unit integration browser faults messages bench clean
 
@@ -13,9 +20,11 @@ DEV_ENV := PORTAL_MODE=development DEBUG=1 PORTAL_URL=http://127.0.0.1:$(PORT)
 ARGON2_CFLAGS ?= -O3 -march=native
 
 $(VENV)/.installed: pyproject.toml
+	@echo "Python-omgeving in $(VENV) installeren (eerste keer enkele minuten) / installing the project into $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@if [ -n "$(ARGON2_CFLAGS)" ]; then echo "Argon2 bouwen voor deze processor / building Argon2 for this CPU"; fi
 	@if [ -n "$(ARGON2_CFLAGS)" ]; then \
 		PYTHON=$(PY) deploy/build-argon2.sh "$(ARGON2_CFLAGS)" \
 		|| echo "Argon2: building for this CPU failed; the portable wheel stays" >&2; \
@@ -23,19 +32,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 messages: $(VENV)/.installed
-	PORTAL_MODE=development $(PY) manage.py compile_catalogues
+	@PORTAL_MODE=development $(PY) manage.py compile_catalogues
 
+# Migrate, CA, TLS certificate, demo data, then the portal and its signing worker until Ctrl-C
+# (config/demo.py; the server is config/embedded_server.py).
 run: messages
-	mkdir -p var/broker/processed var/broker/control
-	$(DEV_ENV) $(PY) manage.py migrate --no-input
-	$(DEV_ENV) $(PY) manage.py init_ca
-	@echo "Demo holders (PINs are new on every start):"
-	@$(DEV_ENV) $(PY) manage.py seed_demo
-	@echo "Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the portal and its worker)"
-	@$(DEV_ENV) $(VENV)/bin/celery -A config worker --beat --concurrency 1 --loglevel WARNING \
-		--schedule var/celerybeat-schedule & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+	@$(DEV_ENV) $(PY) -m config.demo --port $(PORT) --https-port $(HTTPS_PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

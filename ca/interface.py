@@ -28,7 +28,8 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from ca import health
+from ca import health, server_certificate
+from ca.crl import trust_files
 from ca.csr_policy import CSR_ERRORS, MAX_CSR_BYTES, AcceptedCsr, CsrRejected, check_csr
 from ca.models import (
     Certificate,
@@ -61,14 +62,17 @@ __all__ = [
     "OrderStatus",
     "Placed",
     "RevocationReason",
+    "ServerCredentials",
     "Subject",
     "ca_status",
     "certificate_by_fingerprint",
     "certificate_for",
     "certificates_issued",
     "check_csr",
+    "client_ca_bundle",
     "crl_ages",
     "current_root",
+    "development_server_credentials",
     "issuance_durations",
     "issued_under",
     "key_status",
@@ -81,6 +85,7 @@ __all__ = [
     "signing_started",
 ]
 
+ServerCredentials = server_certificate.ServerCredentials
 ca_status: Callable[[], str] = health.ca_status
 key_status: Callable[[], str] = health.key_status
 
@@ -195,6 +200,24 @@ def certificate_by_fingerprint(sha256_hex: str) -> Certificate | None:
 
 def current_root() -> CertificateAuthority | None:
     return CertificateAuthority.objects.current_root()
+
+
+def client_ca_bundle() -> bytes:
+    """The PEM chain of every CA that still serves: what a TLS server verifies clients with."""
+    return trust_files()["client-ca.pem"]
+
+
+# --- The embedded development server ------------------------------------------------------
+
+
+def development_server_credentials(
+    hosts: list[str], earlier_chain: bytes = b""
+) -> ServerCredentials | None:
+    """A TLS server certificate from this CA for ``hosts`` (development only, see
+    ca/server_certificate.py); None when ``earlier_chain`` can still be served."""
+    if earlier_chain and server_certificate.still_good(earlier_chain, hosts):
+        return None
+    return server_certificate.issue(hosts)
 
 
 # --- Revoking ----------------------------------------------------------------------------

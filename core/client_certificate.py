@@ -1,9 +1,18 @@
-"""The client certificate that nginx verified, as it passes it on in request headers.
+"""The client certificate a request came with, from one of two sources.
 
-nginx terminates TLS and always overwrites these headers (see deploy/nginx); Django believes
-them only from nginx itself (core.client_address.from_trusted_proxy: a TRUSTED_PROXIES
-address with the proxy secret), so anything else that can reach web — a client talking to
-Django directly, another container — cannot claim a certificate.
+- **The TLS connection** (`make run`'s embedded HTTPS server, config/embedded_server.py):
+  the server verified the certificate against the portal's CA and checked the portal's own
+  records for revocation, and put the result in the WSGI environ under mod_ssl's names
+  (SSL_CLIENT_VERIFY, SSL_CLIENT_CERT; PEP 3333 allows them). Only the server writes environ
+  keys without the HTTP_ prefix, so a client cannot claim them with a header.
+- **nginx's headers** (production): nginx terminates TLS and always overwrites them (see
+  deploy/nginx); Django believes them only from nginx itself
+  (core.client_address.from_trusted_proxy: a TRUSTED_PROXIES address with the proxy secret),
+  so anything else that can reach web — a client talking to Django directly, another
+  container — cannot claim a certificate.
+
+Either way the answer is a ``ClientCertificate``: the state in nginx's and mod_ssl's words
+(SUCCESS, NONE, FAILED:<reason>) and the certificate when it was verified.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 from cryptography import x509
@@ -18,6 +28,10 @@ from django.http import HttpRequest
 
 from core.client_address import PROXY_SECRET_HEADER, from_trusted_proxy, is_trusted_proxy
 
+# Written by the embedded HTTPS server (mod_ssl's names), never by a client.
+TLS_VERIFY = "SSL_CLIENT_VERIFY"
+TLS_CERTIFICATE = "SSL_CLIENT_CERT"
+# Written by nginx, believed only from nginx.
 VERIFY_HEADER = "HTTP_X_CLIENT_VERIFY"
 CERTIFICATE_HEADER = "HTTP_X_CLIENT_CERT"
 _CLAIM_HEADERS = {
@@ -61,19 +75,59 @@ def _log_forged_claim(request: HttpRequest) -> None:
     )
 
 
-def verification_state(request: HttpRequest) -> str:
-    """nginx's $ssl_client_verify: SUCCESS, NONE, or FAILED:<reason>; NONE when not via nginx."""
+@dataclass(frozen=True)
+class ClientCertificate:
+    """What the connection says of the client's certificate."""
+
+    state: str  # SUCCESS, NONE or FAILED:<reason>
+    certificate: x509.Certificate | None = None
+
+
+NO_CERTIFICATE = ClientCertificate("NONE")
+
+
+def _parsed(state: str, pem: str) -> ClientCertificate:
+    if state != "SUCCESS":
+        return ClientCertificate(state or "NONE")
+    try:
+        return ClientCertificate(state, x509.load_pem_x509_certificate(pem.encode()))
+    except ValueError:
+        return ClientCertificate("FAILED:unreadable certificate")
+
+
+def from_tls_connection(request: HttpRequest) -> ClientCertificate:
+    return _parsed(request.META[TLS_VERIFY], request.META.get(TLS_CERTIFICATE, ""))
+
+
+def from_proxy_headers(request: HttpRequest) -> ClientCertificate:
     if not from_trusted_proxy(request):
         _log_forged_claim(request)
-        return "NONE"
-    return request.META.get(VERIFY_HEADER, "NONE") or "NONE"
+        return NO_CERTIFICATE
+    return _parsed(
+        request.META.get(VERIFY_HEADER, "NONE"), unquote(request.META.get(CERTIFICATE_HEADER, ""))
+    )
+
+
+def client_certificate(request: HttpRequest) -> ClientCertificate:
+    """The request's client certificate: from the TLS connection when this process
+    terminated TLS itself, otherwise from nginx's headers. Worked out once per request."""
+    known: ClientCertificate | None = getattr(request, "_client_certificate", None)
+    if known is None:
+        if TLS_VERIFY in request.META:
+            # Headers claiming a certificate mean nothing here; say so as nginx's path does.
+            _log_forged_claim(request)
+            known = from_tls_connection(request)
+        else:
+            known = from_proxy_headers(request)
+        request._client_certificate = known  # type: ignore[attr-defined]
+    return known
+
+
+def verification_state(request: HttpRequest) -> str:
+    """SUCCESS, NONE, or FAILED:<reason> (nginx's $ssl_client_verify, mod_ssl's
+    SSL_CLIENT_VERIFY)."""
+    return client_certificate(request).state
 
 
 def verified_certificate(request: HttpRequest) -> x509.Certificate | None:
-    if verification_state(request) != "SUCCESS":
-        return None
-    pem = unquote(request.META.get(CERTIFICATE_HEADER, ""))
-    try:
-        return x509.load_pem_x509_certificate(pem.encode())
-    except ValueError:
-        return None
+    return client_certificate(request).certificate
