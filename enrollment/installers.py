@@ -13,9 +13,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 
 from core.escaping import UnsafeValue, inf_string, pem_block
+from enrollment import installer_messages
 from enrollment.models import Enrollment
 
 
@@ -80,12 +81,21 @@ _CERTIFICATE_NAME = re.compile(r"\A[A-Za-z0-9-]{1,7}\Z")
 
 
 def render_installer(
-    enrollment: Enrollment, platform_key: str, install_code: str, root_pem: str
+    enrollment: Enrollment,
+    platform_key: str,
+    install_code: str,
+    root_pem: str,
+    language: str | None = None,
 ) -> bytes:
     """The installer for one enrollment. Every value passes its target's escaping filter in
     the template (core.escaping); the templates keep HTML autoescaping on, so a value
-    without a filter could not pass unnoticed (tests/installers check that none does)."""
+    without a filter could not pass unnoticed (tests/installers check that none does).
+
+    It speaks ``language``, by default the active one: that of the step-7 page the holder
+    downloads it from, which is the language they enrolled in. It asks the portal's API for
+    the same language (Accept-Language), so that the portal's own messages match."""
     platform = PLATFORMS[platform_key]
+    language = installer_messages.language_of_installer(language)
     if not _INSTALL_CODE.match(install_code):
         raise UnsafeValue("an install code is URL-safe base64")
     if not _CERTIFICATE_NAME.match(enrollment.certificate_name):
@@ -106,8 +116,14 @@ def render_installer(
         "server_ca_pem": server_ca,
         "server_ca_pem_lines": server_ca.splitlines(),
         "inf_lines": windows_request_inf(enrollment.certificate_name),
+        "language": language,
+        "m": installer_messages.messages(language),
+        "cmd_messages": (
+            installer_messages.cmd_messages(language) if platform.key == "windows" else []
+        ),
     }
-    text: str = render_to_string(platform.template, context)
+    with translation.override(language):
+        text: str = render_to_string(platform.template, context)
     # Split on the line feed alone: str.splitlines() also breaks at U+2028, U+0085 and
     # other separators, which would make lines that the template does not have.
     lines = [line.rstrip(" \t\r") for line in text.split("\n")]

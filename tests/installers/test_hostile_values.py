@@ -29,7 +29,7 @@ from django.test import override_settings
 
 from ca.models import CertificateAuthority
 from core.escaping import UnsafeValue
-from enrollment import installers
+from enrollment import installer_messages, installers
 from enrollment.models import Enrollment
 from tests.fixtures.services import require_binary
 
@@ -110,6 +110,11 @@ def _root_pem(case: Any, value: str) -> None:
     case.root_pem = f"{value}\n{case.root_pem}\n{value}\n"
 
 
+def _message(case: Any, value: str) -> None:
+    # A translation is text baked into the script like any other value.
+    case.message = "Klaar {} " + value
+
+
 def _server_ca(case: Any, value: str) -> None:
     path = case.tmp_path / "server-ca.pem"
     path.write_text(f"{value}\n{case.root_pem}{value}", errors="surrogateescape")
@@ -124,6 +129,7 @@ FIELDS = [
     Field("holder name", None, _holder_name),
     Field("organisation name", None, _organisation_name),
     Field("e-mail address", None, _email),
+    Field("installer message", "M_DONE", _message),
     Field("root certificate", None, _root_pem),
     Field("server CA", None, _server_ca),
 ]
@@ -135,10 +141,13 @@ class Case:
         self.root_pem = root_pem
         self.tmp_path = tmp_path
         self.code = PLAIN_CODE
+        self.message: str | None = None
         self.settings: dict[str, Any] = {}
 
     def render(self, platform: str) -> str:
-        with override_settings(**self.settings):
+        with override_settings(**self.settings), pytest.MonkeyPatch.context() as patch:
+            if self.message is not None:
+                patch.setitem(installer_messages.MESSAGES, "done", {"nl": self.message})
             return installers.render_installer(
                 self.enrollment, platform, self.code, self.root_pem
             ).decode()
@@ -234,6 +243,7 @@ def test_a_hostile_value_in_any_field_never_changes_what_the_sh_installer_runs(
                 "PORTAL_URL": case.settings.get("PORTAL_URL"),
                 "INSTALL_CODE": case.code,
                 "CERTIFICATE_NAME": case.enrollment.certificate_name,
+                "M_DONE": case.message,
             }[field.variable]
             # sh's $(…) drops trailing line feeds: the one thing the encoding cannot carry.
             assert assigned(script, field.variable) == str(expected).rstrip("\n"), label

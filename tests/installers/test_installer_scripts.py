@@ -62,7 +62,7 @@ def test_the_linux_installer_refuses_unknown_options_with_a_clear_message(
     result = subprocess.run(
         ["sh", str(script), "--bogus"], capture_output=True, text=True, timeout=30
     )
-    assert result.returncode != 0 and "unknown option: --bogus" in result.stderr
+    assert result.returncode != 0 and "Onbekende optie: --bogus." in result.stderr
 
 
 def test_the_linux_installer_asks_for_yes_when_not_interactive(
@@ -154,6 +154,7 @@ class TestWindows:
             "call",
             "rmdir",
             "setlocal",
+            "chcp",
         } >= {c for c in commands if c.isalpha()}
         assert "certreq -new -q -user" in script and "certreq -accept -q -user" in script
         assert "certutil -user -addstore Root" in script

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.test import override_settings
 
 from core.escaping import UnsafeValue
-from enrollment import installers
+from enrollment import installer_messages, installers
 from enrollment.models import Enrollment
 from tests.fixtures.services import require_binary
 from tests.installers import cmd_syntax
@@ -41,7 +41,7 @@ URL = "https://portaal.example.org"
 SHA1 = "0123456789ABCDEF0123456789abcdef01234567"
 P7B = b"0\x82\x01\x00 a PKCS#7 chain, as the portal sends it\x00\xff"
 CURL_COMMON = ["--silent", "--show-error", "--globoff", "--proto", "=https,http"]
-CURL_COMMON += ["--max-time", "30"]
+CURL_COMMON += ["--max-time", "30", "-H", "Accept-Language: nl"]
 
 
 @pytest.fixture(scope="session")
@@ -82,10 +82,16 @@ def enrollment(name: str = "AB12") -> Enrollment:
 
 
 def render(
-    root_pem: str, *, name: str = "AB12", code: str = CODE, url: str = URL, **settings: Any
+    root_pem: str,
+    *,
+    name: str = "AB12",
+    code: str = CODE,
+    url: str = URL,
+    language: str = "nl",
+    **settings: Any,
 ) -> bytes:
     with override_settings(PORTAL_URL=url, **settings):
-        return installers.render_installer(enrollment(name), "windows", code, root_pem)
+        return installers.render_installer(enrollment(name), "windows", code, root_pem, language)
 
 
 def answer_as_the_portal(tools: StandIns, name: str = "AB12") -> None:
@@ -160,6 +166,10 @@ def expected_arguments(calls: list[Call], url: str, code: str) -> list[list[str]
     ]
 
 
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout.rstrip().splitlines()[-1]
+
+
 def crlf(text: str) -> bytes:
     return text.replace("\n", "\r\n").encode()
 
@@ -203,7 +213,7 @@ def test_the_installer_makes_the_key_sends_the_request_and_installs_in_order(
     assert tools.calls[5].read["chain"] == P7B
     for step in range(1, 6):
         assert f"[{step}/5]" in result.stdout
-    assert 'Klaar: het certificaat "AB12" is geinstalleerd.' in result.stdout
+    assert 'Klaar: het certificaat "AB12" is ge' in result.stdout
 
 
 def test_a_server_ca_is_written_next_to_the_root_and_given_to_every_curl_call(
@@ -218,7 +228,7 @@ def test_a_server_ca_is_written_next_to_the_root_and_given_to_every_curl_call(
     for call in tools.calls:
         if call.tool == "curl":
             cacert = call.args.index("--cacert")
-            assert call.args[cacert - 2 : cacert] == ["--max-time", "30"]
+            assert call.args[cacert - 4 : cacert] == CURL_COMMON[-4:]
             assert call.read["--cacert"] == crlf(root_pem)
 
 
@@ -231,7 +241,7 @@ def test_a_busy_portal_is_asked_again_after_its_retry_after(run: Run, root_pem: 
     result, tools = run(render(root_pem), setup)
     assert result.returncode == 0, result.stdout
     assert summary(tools.calls) == [HAPPY[0], HAPPY[1], "timeout 1", *HAPPY[1:]]
-    assert "portaal bezet / portal busy, HTTP 503" in result.stdout
+    assert "Het portaal is bezet, HTTP 503. Opnieuw over 1 seconden." in result.stdout
     # The same request again: the CSR of the one key made on this computer.
     assert tools.calls[1].args == tools.calls[3].args
 
@@ -283,7 +293,7 @@ def test_an_unreachable_portal_is_tried_again_every_five_seconds(run: Run, root_
         "timeout 5",
         HAPPY[1],
     ]
-    assert "portaal niet bereikbaar / portal unreachable" in result.stdout
+    assert "Het portaal is niet bereikbaar. Opnieuw over 5 seconden." in result.stdout
 
 
 def test_an_http_error_stops_the_installer_with_the_portals_message(
@@ -299,8 +309,36 @@ def test_an_http_error_stops_the_installer_with_the_portals_message(
     result, tools = run(render(root_pem), setup)
     assert result.returncode == 1
     assert summary(tools.calls) == HAPPY[:2]
-    assert "FOUT / ERROR: het portaal weigert / the portal refused: HTTP 401" in result.stdout
+    assert (
+        "FOUT: Het portaal weigert dit, HTTP 401. Download een nieuw installatiebestand"
+        in result.stdout
+    )
     assert json.dumps(message) in result.stdout
+    assert last_line(result).startswith("FOUT: ")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nl", "ga naar de pagina van stap 7, de link staat in uw e-mail, of naar stap 1, en kies Opnieuw installeren."),
+        ("en", "Go to the step 7 page, the link is in your e-mail, or to step 1, and choose Install again."),
+    ],
+)  # fmt: skip
+def test_a_certificate_issued_for_another_key_tells_the_holder_to_install_again(
+    run: Run, root_pem: str, language: str, expected: str
+) -> None:
+    def setup(tools: StandIns) -> None:
+        answer_as_the_portal(tools)
+        conflict = {"code": "already_issued", "message": "issued for another key"}
+        tools.respond("/api/v1/csr", Response.json(409, conflict))
+
+    result, tools = run(render(root_pem, language=language), setup)
+    assert result.returncode == 1
+    assert summary(tools.calls) == HAPPY[:2]
+    assert last_line(result).startswith({"nl": "FOUT: ", "en": "ERROR: "}[language])
+    assert expected.lower() in last_line(result).lower()
+    accept = tools.calls[1].args.index("Accept-Language: " + language)
+    assert tools.calls[1].args[accept - 1] == "-H"
 
 
 def test_a_failed_order_stops_the_installer_with_the_error_code(run: Run, root_pem: str) -> None:
@@ -312,7 +350,10 @@ def test_a_failed_order_stops_the_installer_with_the_error_code(run: Run, root_p
     result, tools = run(render(root_pem), setup)
     assert result.returncode == 1
     assert summary(tools.calls) == HAPPY[:3]
-    assert "could not issue the certificate: csr_key_too_weak" in result.stdout
+    assert (
+        "kon het certificaat niet maken: csr_key_too_weak. Start dit bestand opnieuw."
+        in result.stdout
+    )
 
 
 def test_the_installer_waits_two_seconds_between_status_requests_until_issued(
@@ -338,7 +379,7 @@ def test_certreq_failing_to_make_the_key_stops_the_installer(run: Run, root_pem:
     result, tools = run(render(root_pem), setup)
     assert result.returncode == 1
     assert summary(tools.calls) == HAPPY[:1]
-    assert "FOUT / ERROR: certreq could not create the key and request" in result.stdout
+    assert "FOUT: De sleutel kon niet worden gemaakt. Start dit bestand opnieuw." in result.stdout
 
 
 def test_certreq_failing_to_install_the_certificate_stops_the_installer(
@@ -351,7 +392,7 @@ def test_certreq_failing_to_install_the_certificate_stops_the_installer(
     result, tools = run(render(root_pem), setup)
     assert result.returncode == 1
     assert summary(tools.calls) == HAPPY[:6]
-    assert "FOUT / ERROR: certreq could not install the certificate" in result.stdout
+    assert "FOUT: Installeren in de certificatenopslag van Windows lukte niet." in result.stdout
 
 
 def test_a_retry_that_would_outlast_the_budget_gives_up_at_once(run: Run, root_pem: str) -> None:
@@ -363,7 +404,10 @@ def test_a_retry_that_would_outlast_the_budget_gives_up_at_once(run: Run, root_p
     result, tools = run(render(root_pem), setup, CERTIFICAATPORTAAL_BUDGET_SECONDS="59")
     assert result.returncode == 1
     assert summary(tools.calls) == HAPPY[:2]
-    assert "the portal stayed unavailable, HTTP 503" in result.stdout
+    assert (
+        "Het portaal bleef onbereikbaar, HTTP 503. Controleer uw internetverbinding"
+        in result.stdout
+    )
 
 
 def test_waiting_for_the_certificate_ends_when_the_budget_is_spent(run: Run, root_pem: str) -> None:
@@ -384,7 +428,7 @@ def test_waiting_for_the_certificate_ends_when_the_budget_is_spent(run: Run, roo
         waits[2],
         status,
     ]
-    assert "no certificate after 7 seconds" in result.stdout
+    assert "Na 7 seconden nog geen certificaat. Start dit bestand" in result.stdout
 
 
 def test_a_thumbprint_that_is_not_hex_is_never_used_and_the_check_is_skipped(
@@ -399,7 +443,7 @@ def test_a_thumbprint_that_is_not_hex_is_never_used_and_the_check_is_skipped(
     assert result.returncode == 0, result.stdout
     assert summary(tools.calls) == HAPPY[:6]
     assert "PWNED" not in result.stdout
-    assert "niet bevestigd door het portaal" in result.stdout
+    assert "maar het portaal kon het nog niet bevestigen" in result.stdout
 
 
 def test_a_check_the_portal_refuses_leaves_the_certificate_installed_but_unconfirmed(
@@ -412,7 +456,7 @@ def test_a_check_the_portal_refuses_leaves_the_certificate_installed_but_unconfi
     result, tools = run(render(root_pem), setup)
     assert result.returncode == 0
     assert summary(tools.calls) == HAPPY
-    assert "Installed, but not confirmed by the portal." in result.stdout
+    assert "maar het portaal kon het nog niet bevestigen" in result.stdout
 
 
 # Values that cmd_text lets through but that mean something to cmd, curl or certreq.
@@ -445,7 +489,7 @@ def test_values_cmd_lets_through_reach_the_tools_exactly_and_nothing_else_runs(
     assert [call.args for call in tools.calls] == expected_arguments(tools.calls, url, code)
     inf = tools.calls[0].read["inf"].decode()
     assert inf == "\r\n".join(installers.windows_request_inf(name)) + "\r\n"
-    assert 'Klaar: het certificaat "-q" is geinstalleerd.' in result.stdout
+    assert 'Klaar: het certificaat "-q" is ge' in result.stdout
 
 
 @pytest.mark.parametrize("name", ["ON", "off"])
@@ -456,7 +500,7 @@ def test_a_certificate_named_on_or_off_gets_a_windows_installer(
         render(root_pem, name=name), lambda tools: answer_as_the_portal(tools, name)
     )
     assert result.returncode == 0, result.stdout
-    assert f'Klaar: het certificaat "{name}" is geinstalleerd.' in result.stdout
+    assert f'Klaar: het certificaat "{name}" is ge' in result.stdout
     assert f'Subject = "CN={name}"'.encode() in tools.calls[0].read["inf"]
 
 
@@ -516,10 +560,14 @@ class Case:
         self.name = "AB12"
         self.code = CODE
         self.expires: str | None = None
+        self.message: str | None = None
         self.settings: dict[str, Any] = {"PORTAL_URL": URL}
 
     def render(self) -> str:
         with override_settings(**self.settings), pytest.MonkeyPatch.context() as patch:
+            if self.message is not None:
+                # A translation is text baked into the script like any other value.
+                patch.setitem(installer_messages.MESSAGES, "done", {"nl": self.message})
             if self.expires is not None:
                 expires = self.expires
                 patch.setattr(
@@ -542,6 +590,7 @@ FIELDS: dict[str, Callable[[Case, str], None]] = {
     "certificate name": lambda case, value: setattr(case, "name", "AB" + value),
     "expiry": lambda case, value: setattr(case, "expires", "2030-01-31 12:05" + value),
     "portal name": lambda case, value: case.settings.update(PORTAL_NAME="Portaal" + value),
+    "installer message": lambda case, value: setattr(case, "message", "Klaar {} " + value),
     "root certificate": lambda case, value: setattr(
         case, "root_pem", f"{value}\n{case.root_pem}\n{value}\n"
     ),
@@ -552,6 +601,8 @@ CARRIED: dict[str, tuple[str, Callable[[str], str]]] = {
     "portal URL": ("PORTAL_URL", lambda value: URL + value),
     "install code": ("INSTALL_CODE", lambda value: CODE + value),
     "certificate name": ("CERT_NAME", lambda value: f'"AB{value}"'),
+    # Without double quotes: installer_messages.cmd_messages leaves them out.
+    "installer message": ("M_DONE_1", lambda value: " " + value.replace('"', "")),
 }
 
 
@@ -631,3 +682,47 @@ def test_the_inf_tokenizer_blanks_only_the_quoted_strings() -> None:
     assert cmd_syntax.inf_skeleton(['Subject = "CN=a""b"']) == cmd_syntax.inf_skeleton(
         ['Subject = "CN=ab"']
     )
+
+
+def test_the_console_reads_utf8_and_gets_its_code_page_back(run: Run, root_pem: str) -> None:
+    script = render(root_pem)
+    result, tools = run(script, answer_as_the_portal)
+    assert result.returncode == 0, result.stdout
+    # Asked and switched before anything else; put back (the stand-in's 850) after it all.
+    assert tools.code_pages == [(0, []), (0, ["65001"]), (len(tools.calls), ["850"])]
+    # No byte beyond ASCII before the switch; the diacritics after it are UTF-8.
+    switch = script.index(b"chcp 65001")
+    assert script[:switch].isascii()
+    assert "geïnstalleerd".encode() in script[switch:]
+    script.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("language", "steps", "last"),
+    [
+        ("nl", "[1/5] Sleutel maken op deze computer", "Wat nu: sluit uw browser helemaal af en open hem opnieuw. Ga naar https://portaal.example.org en kies het certificaat \"AB12\" als de browser erom vraagt."),
+        ("en", "[1/5] Making the key on this computer", "What now: close your browser completely and open it again. Go to https://portaal.example.org and choose the certificate named \"AB12\" when the browser asks."),
+    ],
+)  # fmt: skip
+def test_the_installer_speaks_the_holders_language_and_ends_with_what_to_do_now(
+    run: Run, root_pem: str, language: str, steps: str, last: str
+) -> None:
+    result, _tools = run(render(root_pem, language=language), answer_as_the_portal)
+    assert result.returncode == 0, result.stdout
+    assert steps in result.stdout
+    assert last_line(result) == last
+    other = {"nl": "Making the key", "en": "Sleutel maken"}[language]
+    assert other not in result.stdout  # one language, not both on each line
+
+
+def test_every_failure_message_of_the_cmd_names_a_next_step() -> None:
+    failures = ["gave_up", "tool_missing_windows", "work_folder", "key_failed", "refused"]
+    failures += ["conflict", "expired", "order_failed", "too_long", "install_failed"]
+    next_steps = {
+        "nl": ["opnieuw", "vraag", "neem contact", "ga naar", "download", "installeer op"],
+        "en": ["again", "ask", "contact", "go to", "download", "install on"],
+    }
+    for language in installer_messages.LANGUAGES:
+        texts = installer_messages.messages(language)
+        for key in failures:
+            assert any(step in texts[key].lower() for step in next_steps[language]), key

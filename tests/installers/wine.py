@@ -8,7 +8,10 @@ keep the calls in order. The server (StandIns) records each call with the files 
 read, answers the installer's HTTP requests from a queue per path, and writes what the real
 tool would write (the CSR, curl's -o and -D files, its -w output).
 
-Found by Wine as the installer names them: `certreq`, `certutil` and `timeout` through
+chcp stands in for the console's code page, as Dutch Windows shows it ("Actieve
+codetabel: 850."): Wine's own chcp neither reports one nor reads the script in another.
+
+Found by Wine as the installer names them: `certreq`, `certutil`, `timeout` and `chcp` through
 PATHEXT (so the files end in .exe), `curl.exe` as it is; WINEPATH puts them before
 Wine's own (its certutil.exe, for one). Wine 8's `where` is a stub that always succeeds.
 """
@@ -31,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 STANDIN_SOURCE = Path(__file__).with_name("wine_standin.c")
-TOOLS = ("curl", "certreq", "certutil", "timeout")
+TOOLS = ("curl", "certreq", "certutil", "timeout", "chcp")
 CROSS_COMPILER = "x86_64-w64-mingw32-gcc"
 # What the certreq stand-in writes for -new: PEM text, as certreq does (the portal is a stand-in
 # too, so it need not be a real request).
@@ -117,6 +120,7 @@ class StandIns:
         # Exit codes by "tool first-argument", e.g. {"certreq -new": 1}; 0 otherwise.
         self.exit_codes: dict[str, int] = {}
         self.calls: list[Call] = []
+        self.code_pages: list[tuple[int, list[str]]] = []
         self.errors: list[str] = []
 
     def respond(self, path: str, *responses: Response) -> None:
@@ -134,7 +138,11 @@ class StandIns:
 
     def handle(self, tool: str, args: list[str]) -> tuple[int, bytes]:
         call = Call(tool, args)
-        self.calls.append(call)
+        if tool == "chcp":
+            # Kept apart from the calls that do the work: (how many came before, arguments).
+            self.code_pages.append((len(self.calls), args))
+        else:
+            self.calls.append(call)
         handler = getattr(self, f"_{tool}")
         code, output = handler(call)
         override = self.exit_codes.get(f"{tool} {args[0] if args else ''}")
@@ -184,6 +192,15 @@ class StandIns:
         if len(call.args) == 3 and call.args[0] == "/t" and call.args[2] == "/nobreak":
             return 0, b""
         return 1, b"timeout stand-in: unexpected arguments\r\n"
+
+    def _chcp(self, call: Call) -> tuple[int, bytes]:
+        # Without an argument it reports the code page as Dutch Windows does; with one it
+        # switches (recorded: the tests check which and when).
+        if not call.args:
+            return 0, b"Actieve codetabel: 850.\r\n"
+        if len(call.args) == 1 and call.args[0].isdigit():
+            return 0, b""
+        return 1, b"chcp stand-in: unexpected arguments\r\n"
 
 
 class StandInServer:

@@ -16,17 +16,19 @@ call() {
     : > "$WORK/headers"
     status=$(curl --silent --show-error --proto '=https,http' --max-time 30 \
       --output "$WORK/response" --dump-header "$WORK/headers" --write-out '%{http_code}' \
+      --header "Accept-Language: $LANGUAGE" \
       --request "$method" "$@" "$PORTAL_URL$path" 2>"$WORK/curl-error") || status=000
     case "$status" in
       2??) return 0 ;;
       429|503|000)
         wait_for=$(retry_after)
         [ $(($(date +%s) + wait_for)) -lt "$DEADLINE" ] \
-          || fail "the portal stayed unavailable (HTTP $status); run the installer again later"
+          || fail "$(fill "$M_GAVE_UP" "$status")"
         if [ "$status" = 000 ]; then
-          note "      portaal niet bereikbaar / portal unreachable: $(head -n 1 "$WORK/curl-error"); opnieuw over / retrying in $wait_for s"
+          note "$(fill "$M_UNREACHABLE" "$wait_for")"
+          note "      $(head -n 1 "$WORK/curl-error")"
         else
-          note "      portaal bezet / portal busy (HTTP $status); opnieuw over / retrying in $wait_for s"
+          note "$(fill "$M_BUSY" "$status" "$wait_for")"
         fi
         sleep "$wait_for" ;;
       *) return 1 ;;
@@ -35,9 +37,16 @@ call() {
 }
 api() {
   # api METHOD PATH [curl options...]: call with the install code; an HTTP error stops the
-  # installer with the portal's message.
+  # installer with the portal's message (in $LANGUAGE) and what to do next.
   method="$1"; path="$2"; shift 2
-  call "$method" "$path" --header "Authorization: Bearer $INSTALL_CODE" "$@" \
-    || fail "$(json_field message) (HTTP $status)"
+  call "$method" "$path" --header "Authorization: Bearer $INSTALL_CODE" "$@" && return 0
+  portal_says=$(json_field message)
+  [ -z "$portal_says" ] || note "$portal_says"
+  case "$status:$(json_field code)" in
+    409:*) fail "$M_CONFLICT" ;;
+    401:install_code_replaced) fail "$M_REPLACED" ;;
+    410:*) fail "$M_EXPIRED" ;;
+    *) fail "$(fill "$M_REFUSED" "$status")" ;;
+  esac
 }
 json_field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" "$WORK/response"; }

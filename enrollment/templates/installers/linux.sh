@@ -14,6 +14,10 @@ ROOT_NAME={{ root_nickname|sh }}
 KIND={{ kind|sh }}
 EXPIRES_AT={{ expires_at|sh }}
 FILE_NAME={{ filename|sh }}
+# What the holder reads, in the language of the enrollment (also asked of the portal's API);
+# {} marks a value that fill puts in when the script runs.
+LANGUAGE={{ language|sh }}
+{% include "installers/_messages_linux.sh" %}
 # How long the installer keeps trying, all steps and retries together.
 BUDGET_SECONDS=600
 
@@ -21,42 +25,42 @@ NSSDB="${HOME:-}/.pki/nssdb"
 OUT=""
 ASSUME_YES=0
 
-say() { printf '%s\n' "$*"; }
-note() { printf '%s\n' "$*" >&2; }
-fail() { printf 'FOUT / ERROR: %s\n' "$*" >&2; exit 1; }
+{% include "installers/_say.sh" %}fail() { printf '%s\n' "$(fill "$M_ERROR" "$*")" >&2; exit 1; }
 
 usage() {
-  say "$PORTAL_NAME: installatie van certificaat \"$CERTIFICATE_NAME\" / installer for certificate \"$CERTIFICATE_NAME\""
+  say "$(fill "$M_TITLE" "$PORTAL_NAME" "$CERTIFICATE_NAME")"
   say ""
-  say "Usage: sh $FILE_NAME [--nssdb DIR] [--out DIR] [--yes]"
-  say "  --nssdb DIR  NSS database to install into (default: \$HOME/.pki/nssdb, used by Chrome/Chromium)"
-  say "  --out DIR    also write key.pem, certificate.pem and chain.pem to DIR (for servers)"
-  say "  --yes        do not ask for confirmation"
-  say "Needs: openssl, curl, certutil and pk12util (Debian/Ubuntu: libnss3-tools)."
-  say "The install code inside works until $EXPIRES_AT and is replaced when a new installer is downloaded."
+  say "$(fill "$M_USAGE" "$FILE_NAME")"
+  say "$M_USAGE_NSSDB"
+  say "$M_USAGE_OUT"
+  say "$M_USAGE_YES"
+  say "$M_USAGE_NEEDS"
+  say "$(fill "$M_USAGE_CODE" "$EXPIRES_AT")"
 }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --nssdb) [ $# -ge 2 ] || fail "--nssdb needs a directory"; NSSDB="$2"; shift 2 ;;
-    --out) [ $# -ge 2 ] || fail "--out needs a directory"; OUT="$2"; shift 2 ;;
+    --nssdb|--out)
+      [ $# -ge 2 ] || fail "$(fill "$M_OPTION_NEEDS_FOLDER" "$1" "$1")"
+      if [ "$1" = --nssdb ]; then NSSDB="$2"; else OUT="$2"; fi
+      shift 2 ;;
     --yes|-y) ASSUME_YES=1; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) fail "unknown option: $1 (see --help)" ;;
+    *) fail "$(fill "$M_UNKNOWN_OPTION" "$1" "$FILE_NAME")" ;;
   esac
 done
 
 for tool in openssl curl certutil pk12util; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing. Install it first (Debian/Ubuntu: sudo apt install openssl curl libnss3-tools)."
+  command -v "$tool" >/dev/null 2>&1 || fail "$(fill "$M_TOOL_MISSING_LINUX" "$tool")"
 done
 
 if [ "$ASSUME_YES" -ne 1 ]; then
   if [ -t 0 ]; then
-    printf 'Certificaat "%s" installeren in %s? [j/N] ' "$CERTIFICATE_NAME" "$NSSDB"
+    printf '%s' "$(fill "$M_CONFIRM" "$CERTIFICATE_NAME" "$NSSDB")"
     read -r answer
-    case "$answer" in j|J|y|Y|ja|yes) ;; *) fail "stopped at your request" ;; esac
+    case "$answer" in j|J|y|Y|ja|yes) ;; *) fail "$M_STOPPED" ;; esac
   else
-    fail "not running in a terminal: add --yes to install without asking"
+    fail "$(fill "$M_NO_TERMINAL" "$FILE_NAME")"
   fi
 fi
 
@@ -77,30 +81,31 @@ set -- --cacert "$WORK/server-ca.pem"
 set --
 {% endif %}
 {% include "installers/_http.sh" %}
-say "$PORTAL_NAME: certificaat / certificate \"$CERTIFICATE_NAME\""
-say "[1/5] Sleutel maken op deze computer / generating the key on this computer"
+say "$(fill "$M_TITLE" "$PORTAL_NAME" "$CERTIFICATE_NAME")"
+say "$M_STEP_KEY"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/key.pem" 2>/dev/null \
-  || fail "openssl could not generate a key"
+  || fail "$M_KEY_FAILED"
 openssl req -new -key "$WORK/key.pem" -subj "/CN=$CERTIFICATE_NAME" -out "$WORK/request.csr" \
-  || fail "openssl could not create the certificate request"
+  || fail "$M_KEY_FAILED"
 
-say "[2/5] Aanvraag versturen / sending the request"
+say "$M_STEP_SEND"
 api POST /api/v1/csr "$@" --header 'Content-Type: application/pkcs10' --data-binary "@$WORK/request.csr"
 
-printf '[3/5] Wachten op het certificaat / waiting for the certificate '
+printf '%s ' "$M_STEP_WAIT"
 while :; do
   # The portal answers as soon as the status changes, or after 10 seconds (long polling).
   api GET '/api/v1/status?wait=10' "$@"
   status=$(json_field status)
   case "$status" in
     issued|installed) break ;;
-    failed|expired) printf '\n'; fail "the portal could not issue the certificate (status: $status)" ;;
+    failed) printf '\n'; fail "$(fill "$M_ORDER_FAILED" "$(json_field error_code)")" ;;
+    expired) printf '\n'; fail "$M_EXPIRED" ;;
   esac
-  [ "$(date +%s)" -lt "$DEADLINE" ] || { printf '\n'; fail "no certificate after $BUDGET_SECONDS seconds; run the installer again later"; }
+  [ "$(date +%s)" -lt "$DEADLINE" ] || { printf '\n'; fail "$(fill "$M_TOO_LONG" "$BUDGET_SECONDS")"; }
   printf '.'
   sleep 1
 done
-printf ' OK\n'
+printf 'OK\n'
 
 api GET '/api/v1/certificate?format=pem' "$@"
 cp "$WORK/response" "$WORK/chain.pem"
@@ -108,26 +113,26 @@ cp "$WORK/response" "$WORK/chain.pem"
 awk 'n < 1 { print } /END CERTIFICATE/ { n++ }' "$WORK/chain.pem" > "$WORK/certificate.pem"
 awk 'n >= 1 { print } /END CERTIFICATE/ { n++ }' "$WORK/chain.pem" > "$WORK/intermediates.pem"
 openssl verify -CAfile "$WORK/root.pem" -untrusted "$WORK/intermediates.pem" -purpose sslclient "$WORK/certificate.pem" >/dev/null \
-  || fail "the certificate does not chain to the root certificate built into this installer: not installed"
+  || fail "$M_WRONG_CHAIN"
 key_modulus=$(openssl rsa -in "$WORK/key.pem" -noout -modulus)
 cert_modulus=$(openssl x509 -in "$WORK/certificate.pem" -noout -modulus)
-[ "$key_modulus" = "$cert_modulus" ] || fail "the certificate does not belong to the key made on this computer"
+[ "$key_modulus" = "$cert_modulus" ] || fail "$M_WRONG_KEY"
 
-say "[4/5] Installeren / installing into $NSSDB"
+say "$(fill "$M_STEP_INSTALL" "$NSSDB")"
 if [ ! -f "$NSSDB/cert9.db" ]; then
-  mkdir -p "$NSSDB"
-  certutil -N -d "sql:$NSSDB" --empty-password || fail "cannot create the NSS database in $NSSDB"
+  { mkdir -p "$NSSDB" && certutil -N -d "sql:$NSSDB" --empty-password; } \
+    || fail "$(fill "$M_INSTALL_FAILED" "$NSSDB")"
 fi
 openssl pkcs12 -export -inkey "$WORK/key.pem" -in "$WORK/certificate.pem" -certfile "$WORK/intermediates.pem" \
-  -name "$CERTIFICATE_NAME" -passout pass: -out "$WORK/bundle.p12" || fail "openssl could not package the certificate"
+  -name "$CERTIFICATE_NAME" -passout pass: -out "$WORK/bundle.p12" || fail "$(fill "$M_INSTALL_FAILED" "$NSSDB")"
 install_into() {
   certutil -A -d "sql:$1" -n "$ROOT_NAME" -t "C,," -i "$WORK/root.pem" \
     && pk12util -i "$WORK/bundle.p12" -d "sql:$1" -W '' >/dev/null
 }
-install_into "$NSSDB" || fail "could not install into $NSSDB"
+install_into "$NSSDB" || fail "$(fill "$M_INSTALL_FAILED" "$NSSDB")"
 for profile in "${HOME:-/nonexistent}"/.mozilla/firefox/*/; do
   if [ -f "${profile}cert9.db" ]; then
-    install_into "${profile%/}" && say "      ook in Firefox / also in Firefox: $profile"
+    install_into "${profile%/}" && say "$(fill "$M_ALSO_FIREFOX" "$profile")"
   fi
 done
 
@@ -138,23 +143,28 @@ if [ -n "$OUT" ]; then
   cp "$WORK/chain.pem" "$OUT/chain.pem"
   cp "$WORK/root.pem" "$OUT/root.pem"
   chmod 600 "$OUT/key.pem" "$OUT/certificate.pem" "$OUT/chain.pem" "$OUT/root.pem"
-  say "      bestanden / files: $OUT (key.pem, certificate.pem, chain.pem, root.pem)"
+  say "$(fill "$M_FILES_WRITTEN" "$OUT")"
 fi
 
-say "[5/5] Controleren / checking the certificate with the portal"
+say "$M_STEP_CHECK"
+confirmed=0
 case "$PORTAL_URL" in
-  https://*) ;;
-  *)
-    say "De ontwikkelversie van het portaal draait zonder TLS: controle overgeslagen. / Development portal without TLS: check skipped."
-    exit 0 ;;
+  https://*)
+    if call GET /api/v1/tls-check "$@" --cert "$WORK/certificate.pem" --key "$WORK/key.pem" \
+      && [ "$(json_field status)" = "installed" ]; then
+      confirmed=1
+    fi ;;
+  *) say "$M_NO_TLS"; confirmed=1 ;;
 esac
-if call GET /api/v1/tls-check "$@" --cert "$WORK/certificate.pem" --key "$WORK/key.pem" \
-  && [ "$(json_field status)" = "installed" ]; then
-  say "Klaar: het certificaat \"$CERTIFICATE_NAME\" is geïnstalleerd. / Done: certificate installed."
+if [ "$confirmed" = 1 ]; then
+  say "$(fill "$M_DONE" "$CERTIFICATE_NAME")"
 else
-  say "Het certificaat is geïnstalleerd, maar de controle bij het portaal lukte niet. / Installed, but the portal could not confirm it."
-  exit 3
+  say "$(fill "$M_UNCONFIRMED" "$CERTIFICATE_NAME")"
 fi
+# The last line: what to do now.
 if [ "$KIND" = "personal" ]; then
-  say "Start uw browser opnieuw en log in op $PORTAL_URL / Restart your browser and log in."
+  say "$(fill "$M_NEXT_PERSONAL" "$PORTAL_URL" "$CERTIFICATE_NAME")"
+else
+  say "$(fill "$M_NEXT_SYSTEM" "$CERTIFICATE_NAME")"
 fi
+[ "$confirmed" = 1 ] || exit 3

@@ -20,8 +20,17 @@ rem each failure is an "if errorlevel" line), no echo inside a redirected block 
 rem lines with delayed expansion to the console: each line appends to its file on its own), no
 rem findstr (a stub in Wine: for /f reads the files), no substring of a delayed expansion, no
 rem delayed expansion in the set of a for /f, and no block over several lines.
+rem
+rem The messages are in the language of the enrollment and in UTF-8, for their diacritics:
+rem chcp 65001 makes the console read the lines below and show them as UTF-8, and the
+rem holder's own code page is put back before the installer ends. No line above it has a
+rem character beyond ASCII.
 setlocal EnableExtensions EnableDelayedExpansion
-{# urlencode first: the URL is part of a quoted curl argument, where a space or a double quote would split it. The system check portal.E005 holds PORTAL_URL to letters, digits and . _ : / -; urlencode turns anything else into %XX, which cmd_text refuses. #}set "PORTAL_URL={{ portal_url|urlencode:':/'|cmd }}"
+set "CODEPAGE="
+for /f "tokens=2 delims=:." %%c in ('chcp') do set /a "CODEPAGE=%%c" >nul 2>&1
+chcp 65001 >nul
+{% for name, text in cmd_messages %}set "{{ name|cmd }}={{ text|cmd }}"
+{% endfor %}{# urlencode first: the URL is part of a quoted curl argument, where a space or a double quote would split it. The system check portal.E005 holds PORTAL_URL to letters, digits and . _ : / -; urlencode turns anything else into %XX, which cmd_text refuses. #}set "PORTAL_URL={{ portal_url|urlencode:':/'|cmd }}"
 set "INSTALL_CODE={{ install_code|cmd }}"
 {# In quotes before cmd_text, which refuses a bare ON or OFF (echo would switch): both are certificate names a holder may choose. #}set "CERT_NAME={{ '"'|add:certificate_name|add:'"'|cmd }}"
 set "WORK=%TEMP%\certificaatportaal-%RANDOM%%RANDOM%"
@@ -30,30 +39,32 @@ set "BUDGET_SECONDS=600"
 for /l %%n in (0,1,600) do if "!CERTIFICAATPORTAAL_BUDGET_SECONDS!"=="%%n" set "BUDGET_SECONDS=%%n"
 set /a WAITED=0
 set "API_BODY="
-{% if server_ca_pem %}set "CURL=curl.exe --silent --show-error --globoff --proto =https,http --max-time 30 --cacert "%WORK%\server-ca.pem""{% else %}set "CURL=curl.exe --silent --show-error --globoff --proto =https,http --max-time 30"{% endif %}
+{# The portal's own messages (JSON "message") in the holder's language too. #}set "ACCEPT_LANGUAGE=Accept-Language: {{ language|cmd }}"
+{% if server_ca_pem %}set "CURL=curl.exe --silent --show-error --globoff --proto =https,http --max-time 30 -H "%ACCEPT_LANGUAGE%" --cacert "%WORK%\server-ca.pem""{% else %}set "CURL=curl.exe --silent --show-error --globoff --proto =https,http --max-time 30 -H "%ACCEPT_LANGUAGE%""{% endif %}
 
+echo !M_TITLE_0!%PORTAL_URL%!M_TITLE_1!%CERT_NAME%!M_TITLE_2!
 where certreq >nul 2>&1
-if errorlevel 1 (set "ERR=certreq is missing" & goto :fail)
+if errorlevel 1 (set "ERR=!M_TOOL_MISSING_WINDOWS_0!certreq!M_TOOL_MISSING_WINDOWS_1!" & goto :fail)
 where certutil >nul 2>&1
-if errorlevel 1 (set "ERR=certutil is missing" & goto :fail)
+if errorlevel 1 (set "ERR=!M_TOOL_MISSING_WINDOWS_0!certutil!M_TOOL_MISSING_WINDOWS_1!" & goto :fail)
 where curl.exe >nul 2>&1
-if errorlevel 1 (set "ERR=curl.exe is missing: Windows 10 version 1803 or newer is needed" & goto :fail)
+if errorlevel 1 (set "ERR=!M_TOOL_MISSING_WINDOWS_0!curl.exe!M_TOOL_MISSING_WINDOWS_1!" & goto :fail)
 mkdir "%WORK%"
-if errorlevel 1 (set "ERR=cannot create %WORK%" & goto :fail)
+if errorlevel 1 (set "ERR=!M_WORK_FOLDER_0!%WORK%!M_WORK_FOLDER_1!" & goto :fail)
 
 {% for line in root_pem_lines %}>> "%WORK%\root.cer" echo {{ line|cmd }}
 {% endfor %}{% for line in server_ca_pem_lines %}>> "%WORK%\server-ca.pem" echo {{ line|cmd }}
 {% endfor %}
-echo [1/5] Sleutel maken op deze computer / generating the key on this computer
+echo !M_STEP_KEY_0!
 {% for line in inf_lines %}>> "%WORK%\request.inf" echo {{ line|cmd }}
 {% endfor %}certreq -new -q -user "%WORK%\request.inf" "%WORK%\request.csr" >nul
-if errorlevel 1 (set "ERR=certreq could not create the key and request" & goto :fail)
+if errorlevel 1 (set "ERR=!M_KEY_FAILED_0!" & goto :fail)
 
-echo [2/5] Aanvraag versturen / sending the request
+echo !M_STEP_SEND_0!
 call :api POST "/api/v1/csr" "%WORK%\submit.json" -H "%AUTH%" -H "Content-Type: application/x-pem-file" --data-binary "@%WORK%\request.csr"
 if errorlevel 1 goto :fail
 
-echo [3/5] Wachten op het certificaat / waiting for the certificate
+echo !M_STEP_WAIT_0!
 :wait
 call :api GET "/api/v1/status?format=text" "%WORK%\status.txt" -H "%AUTH%"
 if errorlevel 1 goto :fail
@@ -65,10 +76,10 @@ if exist "%WORK%\status.txt" for /f "usebackq tokens=1,* delims==" %%a in ("%WOR
 if exist "%WORK%\status.txt" for /f "usebackq tokens=1,* delims==" %%a in ("%WORK%\status.txt") do if "%%a"=="sha1" set "S_sha1=%%b"
 if "!S_status!"=="issued" goto :issued
 if "!S_status!"=="installed" goto :issued
-if "!S_status!"=="failed" (set "ERR=the portal could not issue the certificate: !S_error_code!" & goto :fail)
-if "!S_status!"=="expired" (set "ERR=this installer has expired" & goto :fail)
+if "!S_status!"=="failed" (set "ERR=!M_ORDER_FAILED_0!!S_error_code!!M_ORDER_FAILED_1!" & goto :fail)
+if "!S_status!"=="expired" (set "ERR=!M_EXPIRED_0!" & goto :fail)
 call :sleep 2
-if errorlevel 1 (set "ERR=no certificate after !BUDGET_SECONDS! seconds, try again later" & goto :fail)
+if errorlevel 1 (set "ERR=!M_TOO_LONG_0!!BUDGET_SECONDS!!M_TOO_LONG_1!" & goto :fail)
 goto :wait
 
 :issued
@@ -84,33 +95,38 @@ if not defined S_sha1_hex set "S_sha1="
 call :api GET "/api/v1/certificate?format=p7b" "%WORK%\chain.p7b" -H "%AUTH%"
 if errorlevel 1 goto :fail
 
-echo [4/5] Installeren / installing (Windows asks you to confirm the root certificate)
+echo !M_STEP_INSTALL_WINDOWS_0!
 certutil -user -addstore Root "%WORK%\root.cer" >nul
-if errorlevel 1 (set "ERR=the root certificate was not installed" & goto :fail)
+if errorlevel 1 (set "ERR=!M_INSTALL_FAILED_0!" & goto :fail)
 certreq -accept -q -user "%WORK%\chain.p7b" >nul
-if errorlevel 1 (set "ERR=certreq could not install the certificate" & goto :fail)
+if errorlevel 1 (set "ERR=!M_INSTALL_FAILED_0!" & goto :fail)
 
-echo [5/5] Controleren / checking the certificate with the portal
+echo !M_STEP_CHECK_0!
 if not defined S_sha1 goto :unconfirmed
 call :api GET "/api/v1/tls-check?format=text" "%WORK%\check.txt" --cert "CurrentUser\MY\%S_sha1%"
 if errorlevel 1 goto :unconfirmed
 set "C_status="
 if exist "%WORK%\check.txt" for /f "usebackq tokens=1,* delims==" %%a in ("%WORK%\check.txt") do if "%%a"=="status" set "C_status=%%b"
 if not "!C_status!"=="installed" goto :unconfirmed
-echo Klaar: het certificaat %CERT_NAME% is geinstalleerd. / Done.
+echo !M_DONE_0!%CERT_NAME%!M_DONE_1!
 goto :done
 :unconfirmed
-echo Geinstalleerd, maar niet bevestigd door het portaal. / Installed, but not confirmed by the portal.
+echo !M_UNCONFIRMED_0!%CERT_NAME%!M_UNCONFIRMED_1!
 :done
+rem The last line: what to do now.
+{% if kind == "personal" %}echo !M_NEXT_PERSONAL_0!%PORTAL_URL%!M_NEXT_PERSONAL_1!%CERT_NAME%!M_NEXT_PERSONAL_2!{% else %}echo !M_NEXT_SYSTEM_0!%CERT_NAME%!M_NEXT_SYSTEM_1!{% endif %}
 rmdir /s /q "%WORK%" >nul 2>&1
+if defined CODEPAGE chcp !CODEPAGE! >nul
 if not "!CERTIFICAATPORTAAL_NO_PAUSE!"=="1" pause
 exit /b 0
 
 :fail
-echo FOUT / ERROR: !ERR!
+rem The portal's answer first, its "message" in the holder's language; then what to do.
 if defined API_BODY if exist "!API_BODY!" type "!API_BODY!"
 if defined API_BODY echo.
+echo !M_ERROR_0!!ERR!!M_ERROR_1!
 if exist "%WORK%" rmdir /s /q "%WORK%" >nul 2>&1
+if defined CODEPAGE chcp !CODEPAGE! >nul
 if not "!CERTIFICAATPORTAAL_NO_PAUSE!"=="1" pause
 exit /b 1
 
@@ -131,7 +147,10 @@ if !HTTP_STATUS! geq 200 if !HTTP_STATUS! lss 300 exit /b 0
 if "!HTTP_STATUS!"=="429" goto :api_busy
 if "!HTTP_STATUS!"=="503" goto :api_busy
 if "!HTTP_STATUS!"=="000" goto :api_busy
-set "ERR=het portaal weigert / the portal refused: HTTP !HTTP_STATUS!"
+set "ERR=!M_REFUSED_0!!HTTP_STATUS!!M_REFUSED_1!"
+rem 409: the certificate was made for another key (another computer, an earlier run).
+if "!HTTP_STATUS!"=="409" set "ERR=!M_CONFLICT_0!"
+if "!HTTP_STATUS!"=="410" set "ERR=!M_EXPIRED_0!"
 set "API_BODY=%~3"
 exit /b 1
 :api_busy
@@ -145,13 +164,13 @@ for /l %%n in (1,1,60) do if "!API_HEADER!"=="%%n" set "API_WAIT=%%n"
 if "!API_HEADER!"=="0" set "API_WAIT=1"
 set /a API_UNTIL=WAITED+API_WAIT
 if !API_UNTIL! geq !BUDGET_SECONDS! goto :api_give_up
-if "!HTTP_STATUS!"=="000" echo       portaal niet bereikbaar / portal unreachable, opnieuw over / retrying in !API_WAIT! s
+if "!HTTP_STATUS!"=="000" echo !M_UNREACHABLE_0!!API_WAIT!!M_UNREACHABLE_1!
 if "!HTTP_STATUS!"=="000" if exist "%WORK%\curl-error" type "%WORK%\curl-error"
-if not "!HTTP_STATUS!"=="000" echo       portaal bezet / portal busy, HTTP !HTTP_STATUS!, opnieuw over / retrying in !API_WAIT! s
+if not "!HTTP_STATUS!"=="000" echo !M_BUSY_0!!HTTP_STATUS!!M_BUSY_1!!API_WAIT!!M_BUSY_2!
 call :sleep %API_WAIT%
 goto :api
 :api_give_up
-set "ERR=het portaal bleef onbereikbaar / the portal stayed unavailable, HTTP !HTTP_STATUS!: probeer het later opnieuw / run the installer again later"
+set "ERR=!M_GAVE_UP_0!!HTTP_STATUS!!M_GAVE_UP_1!"
 exit /b 1
 
 :sleep

@@ -1,0 +1,19 @@
+{% load artefacts %}{# The macOS installer's messages (enrollment.installer_messages), each through sh_word. #}M_TITLE={{ m.title|sh }}
+M_VALID_UNTIL={{ m.valid_until|sh }}
+M_TOOL_MISSING_MAC={{ m.tool_missing_mac|sh }}
+M_STEP_KEY_MAC={{ m.step_key_mac|sh }}
+M_KEY_FAILED={{ m.key_failed|sh }}
+M_STEP_SEND={{ m.step_send|sh }}
+M_STEP_WAIT={{ m.step_wait|sh }}
+M_ORDER_FAILED={{ m.order_failed|sh }}
+M_TOO_LONG={{ m.too_long|sh }}
+M_WRONG_CHAIN={{ m.wrong_chain|sh }}
+M_STEP_INSTALL_MAC={{ m.step_install_mac|sh }}
+M_INSTALL_FAILED={{ m.install_failed|sh }}
+M_STEP_CHECK={{ m.step_check|sh }}
+M_DONE={{ m.done|sh }}
+M_UNCONFIRMED={{ m.unconfirmed|sh }}
+M_NEXT_PERSONAL={{ m.next_personal|sh }}
+M_NEXT_SYSTEM={{ m.next_system|sh }}
+M_PRESS_ENTER={{ m.press_enter|sh }}
+{% include "installers/_messages_http.sh" %}
