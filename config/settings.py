@@ -7,14 +7,13 @@ assumed), ``development`` (what `make run` uses) or ``test`` (pytest).
 from __future__ import annotations
 
 import secrets
-import shutil
 from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_int, env_list, env_networks, env_secret, env_str
+from core.env import env_bool, env_int, env_lines, env_list, env_networks, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -83,6 +82,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.language.ChosenLanguageMiddleware",
+    # DEBUG only: the portal's own 404/500 pages instead of Django's debug pages.
+    "config.error_pages.OwnErrorPagesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -176,7 +177,8 @@ if REDIS_URL:
     }
 else:
     # `make run` needs no Redis: the web process and the worker share a folder queue.
-    CELERY_BROKER_URL = "filesystem://"
+    # The host means nothing to this transport; naming one spares kombu's warning about it.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
@@ -276,6 +278,9 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+elif PORTAL_MODE == "development":
+    # `make run`: each mail in VAR_DIR/mail/ and one line on the console (core/dev_mail.py).
+    EMAIL_BACKEND = "core.dev_mail.InboxBackend"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # formataddr quotes a name that needs it (check portal.E006 reads the result back).
@@ -287,10 +292,24 @@ MAIL_SWEEP_INTERVAL_SECONDS = float(env_int("MAIL_SWEEP_INTERVAL_SECONDS", 60, m
 
 # --- Enrollment (the registration authority) -------------------------------------------
 PIN_VALIDITY_DAYS = env_int("PIN_VALIDITY_DAYS", 60, minimum=1, maximum=365)
+# How long the PINs that an admin issued stay available (encrypted) for the PIN letters after
+# the PIN page was drawn; then they are wiped (enrollment.models.handovers).
+PIN_HANDOVER_MINUTES = env_int("PIN_HANDOVER_MINUTES", 30, minimum=1, maximum=24 * 60)
+# The PIN letter's sender (return address above the window, and the letterhead), lines
+# separated by "|", and whom a holder asks for a new PIN (phone number or e-mail address).
+LETTER_SENDER = env_lines("LETTER_SENDER", [PORTAL_NAME])
+LETTER_HELPDESK = env_str("LETTER_HELPDESK", "")
 PIN_MAX_ATTEMPTS = env_int("PIN_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
-# Attempts at the user-data step per client address, in django-ratelimit's notation.
-USER_DATA_RATE_LIMIT = env_str("USER_DATA_RATE_LIMIT", "20/10m")
+# Attempts at the user-data step (and at login) per client address, in django-ratelimit's
+# notation: high enough for a practice whose team enrolls behind one address (50 holders
+# within an hour, typos included); the captcha and the per-number limit stop automation.
+USER_DATA_RATE_LIMIT = env_str("USER_DATA_RATE_LIMIT", "300/h")
+# Attempts at the user-data step per user number (a typed number, whether it exists or not).
+USER_NUMBER_RATE_LIMIT = env_str("USER_NUMBER_RATE_LIMIT", "10/10m")
 ENROLLMENT_VALIDITY_DAYS = env_int("ENROLLMENT_VALIDITY_DAYS", 60, minimum=1, maximum=365)
+# Certificates a holder may have working at once (installing again on another computer and
+# keeping the earlier one); installing again without keeping it replaces it.
+MAX_LIVE_CERTIFICATES = env_int("MAX_LIVE_CERTIFICATES", 2, minimum=1, maximum=10)
 ENROLLMENT_REMINDER_DAYS = env_int("ENROLLMENT_REMINDER_DAYS", 7, minimum=1, maximum=60)
 # A CA certificate (PEM file) that installers trust for the portal's TLS server certificate,
 # for portals whose server certificate is not publicly trusted. Empty: the system's trust.
@@ -329,8 +348,9 @@ CAPTCHA_FONT_SIZE = 30
 CAPTCHA_IMAGE_SIZE = (150, 48)
 CAPTCHA_LETTER_ROTATION = (-20, 20)
 CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)
-# The audio alternative needs the flite speech synthesiser (Debian package "flite").
-CAPTCHA_FLITE_PATH = env_str("CAPTCHA_FLITE_PATH") or shutil.which("flite")
+# The audio alternative is the portal's own (enrollment.captcha: recordings shipped in
+# static/captcha/), so no speech synthesiser is needed; the library's flite view stays off.
+CAPTCHA_FLITE_PATH = None
 # For automated tests only: the answer "PASSED" is accepted. `check --deploy` refuses it.
 CAPTCHA_TEST_MODE = env_bool("CAPTCHA_TEST_MODE", False)
 

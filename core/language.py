@@ -35,3 +35,17 @@ class ChosenLanguageMiddleware:
             response.headers["Vary"] = ", ".join(filter(None, [patch_vary, "Cookie"]))
         translation.deactivate()
         return response
+
+
+def remember_language(response: HttpResponse, language: str) -> None:
+    """Keep a chosen language in the cookie, as django.views.i18n.set_language does."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]  # a setting
+    )

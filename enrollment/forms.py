@@ -14,9 +14,11 @@ from datetime import date
 from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from enrollment import user_numbers
 from enrollment.captcha import SingleUseCaptchaField
@@ -31,6 +33,8 @@ from enrollment.models import (
     PinVerdict,
 )
 
+# From this wrong PIN on, the page says how many attempts are left.
+WARN_FROM_ATTEMPT = 3
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 64
 DUTCH_MONTHS = ["JAN", "FEB", "MRT", "APR", "MEI", "JUN", "JUL", "AUG", "SEP", "OKT", "NOV", "DEC"]
@@ -61,11 +65,13 @@ class UserDataForm(WizardStepForm):
     user_number = forms.CharField(
         label=_("User number"),
         max_length=40,
+        error_messages={"required": _("Enter your 14-digit user number.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "username"}),
     )
     pin = forms.CharField(
         label=_("PIN"),
         max_length=40,
+        error_messages={"required": _("Enter the PIN that your contact person received.")},
         strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "one-time-code"}),
     )
@@ -114,22 +120,26 @@ class UserDataForm(WizardStepForm):
         verdict = ActivationCode.verify(cleaned["user_number"], cleaned["pin"])
         self.verdict = verdict
         if verdict.result is PinCheck.WRONG:
-            raise ValidationError(
-                _("The combination of user number and PIN is not correct."), code="pin_wrong"
-            )
-        assert verdict.holder is not None
+            raise ValidationError(self._wrong_pin_message(verdict.attempts_left), code="pin_wrong")
         if verdict.result is PinCheck.BLOCKED:
-            if verdict.holder.block_reason == BlockReason.PIN_ATTEMPTS:
+            if verdict.holder is None or verdict.holder.block_reason == BlockReason.PIN_ATTEMPTS:
+                # The same words for a number that does not exist (enrollment.pin_attempts).
                 raise ValidationError(
                     _(
-                        "This user number is blocked after too many wrong PINs. Contact your "
-                        "contact person, who can request a new PIN for you."
+                        "This user number is blocked after %(count)d wrong PINs. Only a new PIN "
+                        "unblocks it: ask your contact person, who can request one for you."
                     ),
+                    params={"count": settings.PIN_MAX_ATTEMPTS},
                     code="blocked_pin_attempts",
                 )
             raise ValidationError(
-                _("This user number is blocked. Contact your contact person."), code="blocked"
+                _(
+                    "This user number is blocked. Your contact person or the portal's registration "
+                    "desk can tell you why and unblock it."
+                ),
+                code="blocked",
             )
+        assert verdict.holder is not None
         if verdict.result is PinCheck.EXPIRED:
             raise ValidationError(
                 _("This PIN has expired. Ask your contact person for a new PIN."),
@@ -145,6 +155,19 @@ class UserDataForm(WizardStepForm):
             )
         self._check_kind(verdict.holder)
         return cleaned
+
+    @staticmethod
+    def _wrong_pin_message(attempts_left: int | None) -> str:
+        wrong = _("The combination of user number and PIN is not correct.")
+        used = settings.PIN_MAX_ATTEMPTS - (attempts_left or 0)
+        if attempts_left is None or used < WARN_FROM_ATTEMPT:
+            return str(wrong)
+        left = ngettext(
+            "You have %(count)d more attempt; after that this user number is blocked.",
+            "You have %(count)d more attempts; after that this user number is blocked.",
+            attempts_left,
+        ) % {"count": attempts_left}
+        return f"{wrong} {left}"
 
     def _check_kind(self, holder: Holder) -> None:
         if holder.kind == self.kind:
@@ -191,11 +214,19 @@ class EmailForm(WizardStepForm):
     email = forms.EmailField(
         label=_("E-mail address"),
         max_length=254,
+        error_messages={
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter an e-mail address such as name@example.nl."),
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     email_repeat = forms.EmailField(
         label=_("Repeat e-mail address"),
         max_length=254,
+        error_messages={
+            "required": _("Enter your e-mail address again."),
+            "invalid": _("Enter an e-mail address such as name@example.nl."),
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
@@ -228,6 +259,7 @@ class CertificateNameForm(WizardStepForm):
         max_length=CERTIFICATE_NAME_MAX_LENGTH,
         help_text=_("Maximum 7 characters: letters, digits and the hyphen (-)."),
         error_messages={
+            "required": _("Enter a name for your certificate."),
             "max_length": _(
                 "A certificate name has at most 7 characters (you typed %(show_value)d)."
             ),
@@ -299,6 +331,7 @@ class PasswordForm(WizardStepForm):
         label=_("Password"),
         strip=False,
         max_length=200,
+        error_messages={"required": _("Choose a password.")},
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_(
             "Your password must be at least 8 and at most 64 characters long, with at least 1 "
@@ -309,6 +342,7 @@ class PasswordForm(WizardStepForm):
         label=_("Confirm password"),
         strip=False,
         max_length=200,
+        error_messages={"required": _("Enter the password again.")},
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 

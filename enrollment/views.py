@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ca import interface as ca
-from enrollment import installers, page_links
+from enrollment import handoff, installers, page_links
 from enrollment.models import Enrollment, InstallCode, InstallProgress, PolicyDocument
 from enrollment.openapi import ALL_ERROR_CODES, ERROR_MESSAGES
 from enrollment.page_links import SESSION_ENROLLMENTS
@@ -81,6 +81,8 @@ def _installation_page(
             "total_steps": TOTAL_STEPS,
             "progress": _progress(7, skip_password=enrollment.kind == "system"),
             "platforms": platforms,
+            # Phones and tablets: finish on the computer (enrollment.handoff).
+            "handoff": handoff.context(request, enrollment),
             "install": install_status(enrollment, progress, error_code),
             "install_code": install_code,
             "install_code_notice": notice,
@@ -120,7 +122,20 @@ def install_status(enrollment: Enrollment, progress: str, error_code: str) -> di
             for i, stage in enumerate(stages)
         ],
         "open": enrollment.is_open,
+        # Once a key was sent, a new installer makes another key, which the CA refuses for
+        # this enrollment: a download is offered only before that, or after a failure.
+        "downloadable": _downloadable(enrollment, progress),
+        "install_again": enrollment.kind == "personal"
+        and progress in (InstallProgress.ISSUED, InstallProgress.INSTALLED)
+        and enrollment.can_install_again,
+        # A system certificate is installed again by the contact person (a new install code).
+        "ask_contact_person": enrollment.kind == "system"
+        and progress in (InstallProgress.ISSUED, InstallProgress.INSTALLED),
     }
+
+
+def _downloadable(enrollment: Enrollment, progress: str) -> bool:
+    return enrollment.is_open and progress in (InstallProgress.WAITING, InstallProgress.FAILED)
 
 
 @never_cache
@@ -136,7 +151,9 @@ def download_installer(request: HttpRequest, public_id: str) -> HttpResponse:
     """ "Start installeren": an installer for the chosen system, bound by a new install code."""
     enrollment = _own_enrollment(request, public_id)
     platform = request.POST.get("platform", "")
-    if platform not in installers.PLATFORMS or not enrollment.is_open:
+    if platform not in installers.PLATFORMS or not _downloadable(
+        enrollment, enrollment.progress()[0]
+    ):
         return redirect("enrollment:installation", public_id=public_id)
     root = ca.current_root()
     if root is None:

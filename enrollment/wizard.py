@@ -7,25 +7,31 @@ the password or the CSRF token (``get_form_step_data``).
 
 from __future__ import annotations
 
+import math
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django_ratelimit.core import is_ratelimited
-from formtools.wizard.views import SessionWizardView
+from django.utils.translation import gettext_lazy, ngettext
+from formtools.wizard.views import NamedUrlSessionWizardView
 
 from core.client_address import client_address, ratelimit_key
 from core.counters import count_funnel
+from core.language import remember_language
 from core.queue import queue_after_commit
-from enrollment import page_links
+from core.ratelimits import REFUSE
+from core.ratelimits import check as rate_check
+from enrollment import page_links, step_memory, user_numbers
 from enrollment.forms import (
     CertificateNameForm,
     ConsentForm,
@@ -75,17 +81,22 @@ FORMS = [
 ]
 
 USER_DATA_RATE_GROUP = "enrollment.user-data"
+# Kept in the wizard's storage (extra_data) across a redirect.
+RESTART_MESSAGE = "restart_message"
+COMPLETED = "completed"
 
 
 def _is_personal(wizard: EnrollmentWizard) -> bool:
     return wizard.kind == HolderKind.PERSONAL
 
 
-class EnrollmentWizard(SessionWizardView):
+class EnrollmentWizard(NamedUrlSessionWizardView):
     kind: str = HolderKind.PERSONAL
     form_list = FORMS
     condition_dict: dict[str, Any] = {PASSWORD: _is_personal}
     template_name = "enrollment/wizard.html"
+    # Never served: the last step's POST completes the enrollment (a GET changes nothing).
+    done_step_name = "klaar"
 
     def get_prefix(self, request: HttpRequest, *args: Any, **kwargs: Any) -> str:
         return f"enroll_{self.kind}"
@@ -116,10 +127,6 @@ class EnrollmentWizard(SessionWizardView):
             if key.startswith(prefix) and key not in secret_keys and base not in secret_keys:
                 kept.setlist(key, values)
         return kept
-
-    def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
-        count_funnel(self.kind, str(self.steps.next), "entered")
-        return super().render_next_step(form, **kwargs)
 
     def process_step(self, form: WizardStepForm) -> MultiValueDict[str, Any]:
         count_funnel(self.kind, str(self.steps.current), "completed")
@@ -157,48 +164,80 @@ class EnrollmentWizard(SessionWizardView):
             return {"certificate_name": lambda: suggest_certificate_name(holder, today)}
         return {}
 
-    def get_form(self, step: str | None = None, data: Any = None, files: Any = None) -> Any:
-        form = super().get_form(step, data, files)
-        submitted = data is not None and data is self.request.POST
-        if data is None or submitted or getattr(self, "_revalidating", False):
-            return form
-        # Showing a step again (Back, or the next step after one was completed): show what was
-        # typed as initial values, not as a submission, so no errors appear before posting.
-        initial = {name: form[name].data for name in form.fields if name not in form.secret_fields}
-        step = step or self.steps.current
-        form_class = self.get_form_list()[step]
-        return form_class(**self.get_form_kwargs(step), prefix=form.prefix, initial=initial)
-
     # --- Requests -------------------------------------------------------------------------
+    #
+    # Every step has its own URL, and every POST ends in a redirect to one (enrollment.
+    # step_memory says why and what survives the redirect). Only an over-limit submission is
+    # answered in place, with its 429.
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().dispatch(request, *args, **kwargs)
+        # Back and Forward ask the server again, which shows the step as it is now.
+        add_never_cache_headers(response)
+        return response
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # A reload or a language switch resumes the wizard; "?opnieuw" starts it afresh.
-        if "opnieuw" in request.GET or self.storage.current_step is None:
-            count_funnel(self.kind, str(self.steps.first), "entered")
-            return super().get(request, *args, **kwargs)
-        if self.storage.current_step not in self.get_form_list():
-            return super().get(request, *args, **kwargs)
-        return self.render(
-            self.get_form(
-                data=self.storage.get_step_data(self.steps.current),
-                files=self.storage.get_step_files(self.steps.current),
+        step = kwargs.get("step")
+        steps = list(self.get_form_list())
+        if "opnieuw" in request.GET or self.storage.current_step not in steps:
+            # A new wizard ("?opnieuw", or nothing in the session yet).
+            restart_message = self.storage.extra_data.get(RESTART_MESSAGE)
+            if self.storage.current_step is None or "opnieuw" in request.GET:
+                count_funnel(self.kind, str(self.steps.first), "entered")
+            self.storage.reset()
+            self.storage.current_step = self.steps.first
+            if restart_message and "opnieuw" not in request.GET:
+                self.storage.extra_data[RESTART_MESSAGE] = restart_message
+            if step != self.steps.first:
+                return redirect(self.get_step_url(self.steps.first))
+        if step is None or step not in steps:
+            return redirect(self.get_step_url(self.steps.current))
+        reachable = self._first_incomplete_step()
+        if steps.index(step) > steps.index(reachable):
+            return redirect(self.get_step_url(reachable))
+        self.storage.current_step = step
+        restart_message = self.storage.extra_data.pop(RESTART_MESSAGE, None)
+        if restart_message:
+            self.storage.extra_data = self.storage.extra_data
+        return self.render(self._form_to_show(step), restart_message=restart_message)
+
+    def _first_incomplete_step(self) -> str:
+        steps = list(self.get_form_list())
+        if self.holder is None:
+            return steps[0]
+        return next((s for s in steps if self.storage.get_step_data(s) is None), steps[-1])
+
+    def _form_to_show(self, step: str) -> Any:
+        """The step as it was left: its draft, else what was completed; errors of a refusal."""
+        form = self.get_form(step)
+        values = step_memory.draft(self.storage, step) or self.storage.get_step_data(step)
+        if values is not None:
+            typed = step_memory.initial_from(
+                form, dict(values.lists()) if hasattr(values, "lists") else values
             )
-        )
+            form_class = self.get_form_list()[step]
+            form = form_class(
+                **self.get_form_kwargs(step), prefix=form.prefix, initial={**form.initial, **typed}
+            )
+        errors = step_memory.take_errors(self.storage, step)
+        if errors:
+            step_memory.show_errors(form, errors)
+        return form
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         steps = list(self.get_form_list())
-        goto = self.request.POST.get("wizard_goto_step")
-        if goto is not None:
-            current = self.storage.current_step
-            if (
-                goto not in steps
-                or current not in steps
-                or steps.index(goto) >= steps.index(current)
-            ):
-                return self._bad_request(_("That step does not exist in this form."))
-            return self.render_goto_step(goto)
-
         posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        goto = self.request.POST.get("wizard_goto_step")
+        language = self.request.POST.get("wizard_language")
+        completed = self.storage.extra_data.get(COMPLETED)
+        if completed and self.storage.current_step is None:
+            # A second click on the last step's button, or a reload of its answer.
+            messages.info(self.request, _("Your registration was already sent; this is it."))
+            return redirect("enrollment:installation", public_id=completed)
+
+        if goto is not None or language is not None:
+            return self._leave_step(posted_step, goto, language)
+
         if posted_step is None:
             return self._bad_request(_("This form was not sent completely. Start again."))
         if posted_step not in steps:
@@ -212,40 +251,104 @@ class EnrollmentWizard(SessionWizardView):
         if missing is not None or (posted_step != steps[0] and self.holder is None):
             return self._restart(_("Complete the steps in order. Please start again."))
 
-        if posted_step == USER_DATA and is_ratelimited(
-            self.request,
-            group=USER_DATA_RATE_GROUP,
-            key=ratelimit_key,
-            rate=self._user_data_rate(),
-            increment=True,
-        ):
-            # Nothing is checked, so no PIN attempt is spent; the typed number is kept.
-            self.storage.current_step = USER_DATA
-            form = UserDataForm(
-                kind=self.kind,
-                prefix=USER_DATA,
-                initial={"user_number": self.request.POST.get(f"{USER_DATA}-user_number", "")},
-            )
-            response = self.render(
-                form,
-                page_error=_(
-                    "Too many attempts from your address. Wait a few minutes and try again."
-                ),
-            )
-            response.status_code = 429
-            return response
+        if posted_step == USER_DATA:
+            refused = self._over_user_data_limits()
+            if refused is not None:
+                return refused
         return super().post(*args, **kwargs)
 
-    @staticmethod
-    def _user_data_rate() -> str:
-        return settings.USER_DATA_RATE_LIMIT
+    def _over_user_data_limits(self) -> HttpResponse | None:
+        """Step 2 is limited per client address and per user number, before anything is checked.
+
+        The address limit is high enough for a practice that enrolls its team behind one
+        address (settings); the per-number limit and the captcha stop automated guessing, and
+        the PIN's own attempt counter blocks the number. A refusal spends no PIN attempt.
+        """
+        typed_number = self.request.POST.get(f"{USER_DATA}-user_number", "")
+        limits = [
+            (
+                "address",
+                ratelimit_key(USER_DATA_RATE_GROUP, self.request),
+                settings.USER_DATA_RATE_LIMIT,
+            )
+        ]
+        number = user_numbers.normalise(typed_number)[:40]  # the field's max_length
+        if number:
+            limits.append(("number", number, settings.USER_NUMBER_RATE_LIMIT))
+        for name, value, rate in limits:
+            verdict = rate_check(
+                self.request,
+                group=f"{USER_DATA_RATE_GROUP}.{name}",
+                value=value,
+                rate=rate,
+                when_down=REFUSE,
+            )
+            if verdict.limited:
+                return self._too_many_attempts(typed_number, verdict.retry_after)
+        return None
+
+    def _too_many_attempts(self, typed_number: str, retry_after: int) -> HttpResponse:
+        minutes = max(1, math.ceil(retry_after / 60))
+        self.storage.current_step = USER_DATA
+        form = UserDataForm(kind=self.kind, prefix=USER_DATA, initial={"user_number": typed_number})
+        message = ngettext(
+            "Too many attempts. Try again in %(minutes)d minute.",
+            "Too many attempts. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
+        # Answered in place: a 429 with Retry-After, not a redirect.
+        response = super().render(form, page_error=message)
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+        return response
+
+    def _leave_step(self, step: str | None, goto: str | None, language: str | None) -> HttpResponse:
+        """Back or the language switch: what was typed stays as a draft of the step."""
+        steps = list(self.get_form_list())
+        current = self.storage.current_step
+        if step is not None and step in steps and step == current:
+            form = self.get_form(step, data=self.request.POST)
+            step_memory.keep_draft(self.storage, step, dict(self.get_form_step_data(form).lists()))
+        if language is not None:
+            if language not in dict(settings.LANGUAGES):
+                return self._bad_request(_("That language is not available."))
+            response = redirect(self.get_step_url(self.steps.current))
+            remember_language(response, language)
+            return response
+        assert goto is not None
+        if goto not in steps or current not in steps or steps.index(goto) >= steps.index(current):
+            return self._bad_request(_("That step does not exist in this form."))
+        return self.render_goto_step(goto)
+
+    def render(self, form: Any = None, **kwargs: Any) -> HttpResponse:
+        if self.request.method == "POST":
+            # A refused submission: its errors and what was typed go with the redirect.
+            return self._refuse(self.steps.current, form)
+        return super().render(form, **kwargs)
+
+    def _refuse(self, step: str, form: Any) -> HttpResponse:
+        step_memory.keep_errors(self.storage, step, form.errors)
+        if form.data and form.data is self.request.POST:
+            step_memory.keep_draft(self.storage, step, dict(self.get_form_step_data(form).lists()))
+        self.storage.current_step = step
+        return redirect(self.get_step_url(step))
+
+    def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
+        step_memory.forget_draft(self.storage, self.steps.current)
+        count_funnel(self.kind, str(self.steps.next), "entered")
+        return super().render_next_step(form, **kwargs)
+
+    def render_revalidation_failure(
+        self, failed_step: str, form: Any, **kwargs: Any
+    ) -> HttpResponse:
+        return self._refuse(failed_step, form)
 
     def _restart(self, message: str) -> HttpResponse:
         self.storage.reset()
         self.storage.current_step = self.steps.first
+        self.storage.extra_data = {RESTART_MESSAGE: str(message)}
         self.__dict__.pop("_holder", None)
-        form = self.get_form(self.steps.first)
-        return self.render(form, restart_message=message)
+        return redirect(self.get_step_url(self.steps.first))
 
     def _bad_request(self, message: str) -> HttpResponse:
         return HttpResponseBadRequest(
@@ -298,6 +401,8 @@ class EnrollmentWizard(SessionWizardView):
             code = exc.code if isinstance(exc, EnrollmentError) else "name_taken"
             return self._done_failed(code)
         self.storage.reset()
+        # Kept so that a second click on the last button finds this registration.
+        self.storage.extra_data = {COMPLETED: str(enrollment.public_id)}
         page_links.remember(self.request, str(enrollment.public_id))
         queue_after_commit("enrollment.send_confirmation", enrollment.pk)
         return redirect("enrollment:installation", public_id=enrollment.public_id)
@@ -308,28 +413,26 @@ class EnrollmentWizard(SessionWizardView):
 
     def _done_failed(self, code: str) -> HttpResponse:
         if code == "name_taken":
-            self.storage.current_step = CERTIFICATE_NAME
+            # Taken meanwhile (another tab): the name step says so, the rest stays.
             form = self.get_form(
                 CERTIFICATE_NAME, data=self.storage.get_step_data(CERTIFICATE_NAME)
             )
             form.is_valid()
-            return self.render(form)
+            return self._refuse(CERTIFICATE_NAME, form)
         if code == "no_policy":
             # Nothing is lost: the consents stay ticked and the wizard stays at this step.
+            message = _("The certificate policy is not available right now. Try again later.")
+            step_memory.keep_errors(self.storage, CONSENT, {NON_FIELD_ERRORS: [message]})
             self.storage.current_step = CONSENT
-            form = self.get_form(CONSENT, data=self.storage.get_step_data(CONSENT))
-            return self.render(
-                form,
-                page_error=_("The certificate policy is not available right now. Try again later."),
-            )
-        messages = {
+            return redirect(self.get_step_url(CONSENT))
+        restart_messages = {
             "pin_used": _(
                 "This PIN has already been used to request a certificate. Ask your contact "
                 "person for a new PIN."
             ),
             "blocked": _("This user number is blocked. Contact your contact person."),
         }
-        return self._restart(messages.get(code, _("Please start again.")))
+        return self._restart(restart_messages.get(code, _("Please start again.")))
 
     # --- Rendering ------------------------------------------------------------------------
 

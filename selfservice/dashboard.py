@@ -6,18 +6,30 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ca.interface import Certificate, RevocationReason
 from core.client_address import client_address
-from enrollment.forms import PasswordForm
-from enrollment.models import BlockReason, Enrollment, Holder
+from enrollment import page_links
+from enrollment.forms import PasswordForm, suggest_certificate_name
+from enrollment.models import (
+    BlockReason,
+    ConsentGiven,
+    ConsentKind,
+    Enrollment,
+    EnrollmentError,
+    Holder,
+    HolderKind,
+)
 from selfservice.login import SESSION_LOGIN, SESSION_PENDING, holder_login_required
 from selfservice.models import HolderAccount
 from selfservice.renewal import is_renewable
@@ -209,3 +221,43 @@ def block_colleague(
     else:
         colleague.unblock(actor=actor, client_address=address)
     return redirect("portal:organisation")
+
+
+@require_POST
+@holder_login_required
+def install_system_again(
+    request: HttpRequest, current: Certificate, user_number: str
+) -> HttpResponse:
+    """For contact persons: a system certificate installed again (a new server, a lost key),
+    without a new PIN. Its step-7 page, with the installer and a new install code, opens in
+    this browser; the new certificate replaces the earlier one once it is installed."""
+    _contact_person_only(current)
+    me = current.enrollment.holder
+    system = Holder.objects.filter(
+        organisation=me.organisation, user_number=user_number, kind=HolderKind.SYSTEM
+    ).first()
+    if system is None:
+        raise Http404
+    previous = Enrollment.objects.replaceable_of(system)
+    if previous is None or system.is_blocked:
+        messages.error(request, _("This system certificate cannot be installed again now."))
+        return redirect("portal:organisation")
+    address, agent = client_address(request), request.META.get("HTTP_USER_AGENT", "")
+    try:
+        enrollment, made = Enrollment.objects.install_again(
+            previous,
+            certificate_name=suggest_certificate_name(system, timezone.localdate()),
+            keep_previous=False,
+            consents=[
+                ConsentGiven(kind, address, agent)
+                for kind in (ConsentKind.CERTIFICATE_USE, ConsentKind.SOFTWARE)
+            ],
+            client_address=address,
+        )
+    except (EnrollmentError, IntegrityError):
+        messages.error(request, _("This system certificate cannot be installed again now."))
+        return redirect("portal:organisation")
+    if not made:
+        messages.info(request, _("You already asked to install again; this is that registration."))
+    page_links.remember(request, str(enrollment.public_id))
+    return redirect("enrollment:installation", public_id=enrollment.public_id)

@@ -95,6 +95,7 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
         consents: list[ConsentGiven],
         client_address: str,
         renews_id: int | None = None,
+        supersedes_on_install: bool = False,
     ) -> Enrollment:
         """Turn a finished wizard into an enrollment, consuming the PIN; all or nothing.
 
@@ -129,6 +130,7 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             kind=holder.kind,
             activation_code=code,
             renews_id=renews_id,
+            supersedes_on_install=supersedes_on_install,
             email=email,
             certificate_name=certificate_name,
             password_hash=password_hash,
@@ -147,6 +149,83 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             for consent in consents
         )
         return enrollment
+
+    @transaction.atomic
+    def install_again(
+        self,
+        previous: Enrollment,
+        *,
+        certificate_name: str,
+        keep_previous: bool,
+        consents: list[ConsentGiven],
+        client_address: str,
+    ) -> tuple[Enrollment, bool]:
+        """A new certificate with a new key for the holder of ``previous``, without a PIN.
+
+        Returns the enrollment and whether it was made now: while one made from the same
+        certificate still waits for its installer, that one is returned (a reload, a double
+        click). Keeping both certificates is allowed up to ``MAX_LIVE_CERTIFICATES``.
+        """
+        if previous.certificate_id is None:
+            raise EnrollmentError("nothing_to_replace")
+        waiting = (
+            self.select_for_update()
+            .filter(renews_id=previous.certificate_id)
+            .awaiting_installation()
+            .first()
+        )
+        if waiting is not None:
+            if waiting.expires_at > timezone.now():
+                return waiting, False
+            waiting.expire()
+        if (
+            keep_previous
+            and self.live_certificates(previous.holder) >= settings.MAX_LIVE_CERTIFICATES
+        ):
+            raise EnrollmentError("too_many_certificates")
+        enrollment = self.complete(
+            holder_id=previous.holder_id,
+            activation_code_id=None,
+            email=previous.email,
+            certificate_name=certificate_name,
+            password_hash=previous.password_hash,
+            consents=consents,
+            client_address=client_address,
+            renews_id=previous.certificate_id,
+            supersedes_on_install=not keep_previous,
+        )
+        return enrollment, True
+
+    def replaceable_of(self, holder: Holder) -> Enrollment | None:
+        """The holder's most recent enrollment whose certificate was issued: what installing
+        again replaces."""
+        return (
+            self.filter(
+                holder=holder,
+                certificate__isnull=False,
+                status__in=[EnrollmentStatus.ISSUED, EnrollmentStatus.INSTALLED],
+            )
+            .select_related("holder__organisation")
+            .order_by("-created_at")
+            .first()
+        )
+
+    def live_certificates(self, holder: Holder) -> int:
+        """The holder's certificates that work now, and those on their way (a certificate of
+        an installation that replaces another is not counted twice)."""
+        now = timezone.now()
+        issued = self.filter(
+            holder=holder,
+            certificate__revoked_at=None,
+            certificate__not_after__gt=now,
+        ).count()
+        coming = (
+            self.filter(holder=holder, certificate=None, supersedes_on_install=False)
+            .awaiting_installation()
+            .filter(expires_at__gt=now)
+            .count()
+        )
+        return issued + coming
 
     def of_certificate(self, certificate: ca.Certificate) -> Enrollment:
         """The enrollment a certificate was issued for, recording the link if the CA's report

@@ -7,7 +7,7 @@ from functools import cache
 from typing import NamedTuple
 
 from django.core.validators import RegexValidator
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -79,9 +79,15 @@ class Enrollment(models.Model):
         blank=True,
         editable=False,
     )
-    # A renewal: the certificate this enrollment replaces (instead of a PIN).
+    # A renewal or an installation again: the certificate this enrollment replaces (instead
+    # of a PIN).
     renews = models.ForeignKey(
         "ca.Certificate", on_delete=models.PROTECT, related_name="renewals", null=True, blank=True
+    )
+    # Installed again (another computer, a broken first run): once this certificate is
+    # installed, the one it replaces is revoked as superseded, unless the holder keeps both.
+    supersedes_on_install = models.BooleanField(
+        _("replaces the earlier certificate"), default=False
     )
     email = models.EmailField(_("e-mail address"))
     certificate_name = models.CharField(
@@ -121,6 +127,12 @@ class Enrollment(models.Model):
             models.CheckConstraint(
                 condition=Q(activation_code__isnull=False) | Q(renews__isnull=False),
                 name="enrollment_by_pin_or_renewal",
+            ),
+            # A reload or a second click on "install again" finds the open one.
+            models.UniqueConstraint(
+                "renews",
+                condition=Q(status__in=["ready", "issued"]),
+                name="enrollment_one_open_successor",
             ),
         ]
 
@@ -201,12 +213,31 @@ class Enrollment(models.Model):
         )
 
     def mark_installed(self) -> bool:
-        """The installer proved over mutual TLS that the certificate works."""
-        updated = Enrollment.objects.filter(pk=self.pk, status=EnrollmentStatus.ISSUED).update(
-            status=EnrollmentStatus.INSTALLED, installed_at=timezone.now()
-        )
-        self.refresh_from_db(fields=["status", "installed_at"])
+        """The installer proved over mutual TLS that the certificate works.
+
+        An installation again then retires the certificate it replaces, in the same
+        transaction: the holder is never left without a working certificate, and not with
+        one more than they chose to keep.
+        """
+        with transaction.atomic():
+            updated = Enrollment.objects.filter(pk=self.pk, status=EnrollmentStatus.ISSUED).update(
+                status=EnrollmentStatus.INSTALLED, installed_at=timezone.now()
+            )
+            self.refresh_from_db(fields=["status", "installed_at"])
+            if updated and self.supersedes_on_install and self.renews_id is not None:
+                ca.Certificate.objects.get(pk=self.renews_id).revoke(
+                    ca.RevocationReason.SUPERSEDED, actor=f"holder:{self.holder.user_number}"
+                )
         return bool(updated)
+
+    @property
+    def can_install_again(self) -> bool:
+        """A new installer cannot work once a certificate was issued for another key:
+        installing on another computer, or after a broken run, takes an installation again."""
+        return self.certificate_id is not None and self.status in (
+            EnrollmentStatus.ISSUED,
+            EnrollmentStatus.INSTALLED,
+        )
 
     def expire(self) -> bool:
         """Close an enrollment that was not installed in time; its install codes stop working."""

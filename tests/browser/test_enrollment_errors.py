@@ -88,22 +88,28 @@ def test_digits_not_copied_are_reported_at_the_captcha_field(
     expect(captcha).to_be_focused()
 
 
-def test_five_wrong_pins_block_the_user_number_even_for_the_right_pin(
+def test_from_the_third_wrong_pin_the_page_counts_down_then_says_who_unblocks(
     wizard: Wizard, personal_holder: tuple[Holder, str]
 ) -> None:
     holder, pin = personal_holder
     wrong_pin = "0" * len(pin) if pin != "0" * len(pin) else "1" * len(pin)
     wrong = wizard.t("The combination of user number and PIN is not correct.")
     blocked = wizard.t(
-        "This user number is blocked after too many wrong PINs. Contact your "
-        "contact person, who can request a new PIN for you."
-    )
+        "This user number is blocked after %(count)d wrong PINs. Only a new PIN "
+        "unblocks it: ask your contact person, who can request one for you."
+    ) % {"count": settings.PIN_MAX_ATTEMPTS}
     wizard.open_landing()
     wizard.choose("personal")
 
-    for _attempt in range(settings.PIN_MAX_ATTEMPTS - 1):
+    for attempt in range(1, settings.PIN_MAX_ATTEMPTS):
         wizard.fill_user_data(holder.user_number, wrong_pin)
         wizard.expect_error(wrong, at_field=False)
+        left = settings.PIN_MAX_ATTEMPTS - attempt
+        countdown = re.compile(rf"nog {left} poging|You have {left} more attempt")
+        if attempt >= 3:
+            expect(wizard.error_summary).to_contain_text(countdown)
+        else:
+            expect(wizard.error_summary).not_to_contain_text(countdown)
     wizard.fill_user_data(holder.user_number, wrong_pin)
     wizard.expect_error(blocked, at_field=False)
 

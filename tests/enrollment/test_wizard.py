@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable
 from typing import Any
@@ -14,8 +15,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from enrollment.models import ActivationCode, Enrollment, Holder, HolderStatus
+from enrollment import user_numbers
+from enrollment.models import ActivationCode, BlockReason, Enrollment, Holder, HolderStatus
 from tests.enrollment.factories import issue_holder, make_policy
 from tests.enrollment.wizard_client import STRONG_PASSWORD, WizardWalker
 
@@ -28,20 +31,14 @@ def _policy_and_clean_cache() -> None:
     cache.clear()
 
 
-@pytest.fixture
-def holder_and_pin() -> tuple[Holder, str]:
-    return issue_holder("personal")
-
-
-@pytest.fixture
-def walker(client: Client) -> WizardWalker:
-    walker = WizardWalker(client)
-    walker.start()
-    return walker
-
-
 def session_dump() -> str:
     return json.dumps([s.get_decoded() for s in Session.objects.all()])
+
+
+def error_summary(response: Any) -> str:
+    html = response.content.decode()
+    start = html.find('class="error-summary"')
+    return html[start : html.find("</div>", start)] if start >= 0 else ""
 
 
 def current_step(response: Any) -> str:
@@ -132,15 +129,16 @@ class TestHappyPath:
                     for statement in sql
                 ),
             )
-        # Holder reads, name look-ups. The name step's own check is one look-up; the
-        # suggestion is looked up when the name step is shown (after the e-mail step), and
-        # the last step reads the holder again under a lock and checks the name again in the
-        # same transaction as it records the enrollment.
+        # Holder reads, name look-ups, per step: its POST and the GET of the next step that
+        # the POST redirects to read the holder once each. The name step's own check is one
+        # look-up; the suggestion is looked up when the name step is shown (after the e-mail
+        # step), and the last step reads the holder again under a lock and checks the name
+        # again in the same transaction as it records the enrollment (then leaves the wizard).
         assert reads == {
-            "gebruikersgegevens": (1, 0),
-            "e-mailadres": (1, 1),
-            "certificaatnaam": (1, 1),
-            "wachtwoord": (1, 0),
+            "gebruikersgegevens": (2, 0),
+            "e-mailadres": (2, 1),
+            "certificaatnaam": (2, 1),
+            "wachtwoord": (2, 0),
             "voorwaarden": (2, 2),
         }
 
@@ -194,6 +192,39 @@ class TestPinLockout:
         message = "De combinatie van gebruikersnummer en pincode is niet juist."
         assert message in wrong_pin and message in unknown
 
+    def test_from_the_third_wrong_pin_the_page_says_how_many_attempts_are_left(
+        self, walker: WizardWalker, holder_and_pin: tuple[Holder, str]
+    ) -> None:
+        holder, _pin = holder_and_pin
+        pages = [
+            walker.user_data(holder.user_number, f"0000000{n}").content.decode() for n in range(5)
+        ]
+        assert ["nog 2 pogingen" in page for page in pages] == [False, False, True, False, False]
+        assert ["nog 1 poging;" in page for page in pages] == [False, False, False, True, False]
+        assert "geblokkeerd na 5 onjuiste pincodes" in pages[4]
+
+    @pytest.mark.parametrize("situation", ["unknown", "admin_blocked", "no_pin"])
+    def test_a_number_without_a_pin_to_try_answers_as_a_real_one_attempt_by_attempt(
+        self, client: Client, situation: str
+    ) -> None:
+        real, _pin = issue_holder("personal", name="Echte Houder")
+        if situation == "unknown":
+            other = user_numbers.generate()
+        else:
+            holder, _other_pin = issue_holder("personal", name="Andere Houder")
+            other = holder.user_number
+            if situation == "admin_blocked":
+                holder.block(BlockReason.ADMIN, actor="admin:test")
+            else:
+                ActivationCode.objects.filter(holder=holder).update(revoked_at=timezone.now())
+
+        def answers(number: str) -> list[str]:
+            walker = WizardWalker(Client())
+            walker.start()
+            return [error_summary(walker.user_data(number, f"9999999{n}")) for n in range(6)]
+
+        assert answers(other) == answers(real.user_number)
+
     def test_a_wrong_pin_counts_against_the_user_number(
         self, walker: WizardWalker, holder_and_pin: tuple[Holder, str]
     ) -> None:
@@ -212,7 +243,8 @@ class TestPinLockout:
         assert holder.status == HolderStatus.BLOCKED
         response = walker.user_data(holder.user_number, pin)
         assert current_step(response) == "gebruikersgegevens"
-        assert "Neem contact op met uw contactpersoon" in response.content.decode()
+        assert "geblokkeerd na 5 onjuiste pincodes" in response.content.decode()
+        assert "vraag uw contactpersoon" in response.content.decode()
 
     def test_reissuing_a_pin_unblocks_the_user_number(
         self, walker: WizardWalker, holder_and_pin: tuple[Holder, str]
@@ -276,10 +308,53 @@ class TestRateLimit:
         self, walker: WizardWalker, settings: Any
     ) -> None:
         settings.USER_DATA_RATE_LIMIT = "3/m"
-        statuses = [walker.user_data("12345678901237", "00000000").status_code for _ in range(4)]
+        numbers = ["12345678901237", "12345678901245", "12345678901252", "12345678901260"]
+        statuses = [walker.user_data(number, "00000000").status_code for number in numbers]
         assert statuses == [200, 200, 200, 429]
+
+    def test_the_refusal_says_after_how_many_minutes_to_try_again(
+        self, walker: WizardWalker, settings: Any
+    ) -> None:
+        settings.USER_DATA_RATE_LIMIT = "1/10m"
+        walker.user_data("12345678901237", "00000000")
         response = walker.user_data("12345678901237", "00000000")
-        assert "Te veel pogingen vanaf uw adres" in response.content.decode()
+        minutes = -(-int(response["Retry-After"]) // 60)
+        assert response.status_code == 429 and 1 <= minutes <= 10
+        expected = f"Te veel pogingen. Probeer het over {minutes} minu"
+        assert expected in response.content.decode()
+
+    def test_one_user_number_is_limited_from_any_address(
+        self, walker: WizardWalker, settings: Any
+    ) -> None:
+        settings.USER_NUMBER_RATE_LIMIT = "2/m"
+        settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.0/8")]
+        statuses = [
+            walker.user_data(
+                "1234 5678 9012 37", "0", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"
+            ).status_code
+            for i in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+
+    def test_a_refused_attempt_costs_no_pin_attempt(
+        self, walker: WizardWalker, holder_and_pin: tuple[Holder, str], settings: Any
+    ) -> None:
+        holder, _pin = holder_and_pin
+        settings.USER_NUMBER_RATE_LIMIT = "1/m"
+        walker.user_data(holder.user_number, "00000000")
+        assert walker.user_data(holder.user_number, "00000000").status_code == 429
+        assert ActivationCode.objects.get(holder=holder).failed_attempts == 1
+
+    def test_a_practice_of_50_enrolling_behind_one_address_within_an_hour_passes(
+        self, client: Client
+    ) -> None:
+        # The defaults: each holder mistypes the captcha once, then gets it right.
+        for n in range(50):
+            holder, pin = issue_holder("personal", name=f"Medewerker {n}")
+            walker = WizardWalker(Client())
+            walker.start()
+            walker.user_data(holder.user_number, pin, captcha="WRONG")
+            assert current_step(walker.user_data(holder.user_number, pin)) == "e-mailadres", n
 
     def test_a_forged_x_forwarded_for_does_not_reset_the_limit(
         self, walker: WizardWalker, settings: Any
@@ -294,8 +369,6 @@ class TestRateLimit:
     def test_behind_a_trusted_proxy_the_forwarded_client_is_limited_not_the_proxy(
         self, walker: WizardWalker, settings: Any
     ) -> None:
-        import ipaddress
-
         settings.USER_DATA_RATE_LIMIT = "2/m"
         settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.0/8")]
         first = [
@@ -449,7 +522,7 @@ class TestFieldRules:
             ("ABCDEFGH", "maximaal 7 karakters"),
             ("PC 1", "Deze tekens zijn niet toegestaan"),
             ("PC_1", "Deze tekens zijn niet toegestaan"),
-            ("", "Dit veld is verplicht"),
+            ("", "Vul een naam voor uw certificaat in."),
         ],
     )
     def test_certificate_name_rules(
@@ -564,8 +637,11 @@ class TestBackKeepsWhatWasTyped:
     ) -> None:
         holder, pin = holder_and_pin
         walker.user_data(holder.user_number, pin)
-        assert current_step(walker.client.get(walker.url)) == "e-mailadres"
-        assert current_step(walker.client.get(walker.url + "?opnieuw=1")) == "gebruikersgegevens"
+        entry = walker.client.get(walker.url)
+        assert entry["Location"] == "/enroll/personal/e-mailadres/"
+        assert current_step(walker.client.get(entry["Location"])) == "e-mailadres"
+        again = walker.client.get(walker.url + "?opnieuw=1", follow=True)
+        assert current_step(again) == "gebruikersgegevens"
 
 
 class TestLanguage:
@@ -578,7 +654,7 @@ class TestLanguage:
 
     def test_english_is_available_through_the_language_switch(self, client: Client) -> None:
         client.post("/i18n/setlang/", {"language": "en", "next": "/enroll/personal/"})
-        html = client.get("/enroll/personal/").content.decode()
+        html = client.get("/enroll/personal/", follow=True).content.decode()
         assert ">User number</label>" in html and "Step 2 of 7" in html
 
     def test_every_input_has_a_label_that_names_it(

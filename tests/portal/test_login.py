@@ -254,7 +254,9 @@ class TestRenewal:
             {"user_number": holder.user_number, "password": PASSWORD, "code": code(secret)},
         )
         assert "Certificaat vernieuwen" in browser.get("/mijn/").content.decode()
-        step = browser.get("/mijn/vernieuwen/")
+        entry = browser.get("/mijn/vernieuwen/")
+        assert entry["Location"] == "/mijn/vernieuwen/e-mailadres/"
+        step = browser.get(entry["Location"])
         assert "Stap 3 van 7" in step.content.decode()
         prefix = "renew_personal-current_step"
         browser.post(
