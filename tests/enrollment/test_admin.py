@@ -411,8 +411,8 @@ def test_the_audit_log_is_readable_and_filterable(admin_client_nl: Client) -> No
     holder.unblock(actor="system:test")
     url = "/admin/audit/auditentry/"
     html = admin_client_nl.get(url, {"event__exact": "holder_blocked"}).content.decode()
-    assert 'field-event">gebruiker geblokkeerd<' in html
-    assert 'field-event">gebruiker gedeblokkeerd<' not in html
+    assert 'field-event">certificaathouder geblokkeerd<' in html
+    assert 'field-event">certificaathouder gedeblokkeerd<' not in html
     admins = admin_client_nl.get(url, {"actor_kind": "admin"}).content.decode()
     assert "admin:beheer" in admins and "system:test" not in admins
     found = admin_client_nl.get(url, {"q": holder.user_number}).content.decode()
