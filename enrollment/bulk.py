@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,8 @@ from enrollment.models import (
 from enrollment.outbox import store_pin_mails
 
 MAX_ROWS = 5000
+# How often a running import reports the holders it has saved.
+SAVED_EVERY = 50
 MAX_BYTES = 2 * 1024 * 1024
 _KINDS = {
     "personal": "personal",
@@ -365,7 +368,7 @@ def run_import(import_id: int) -> None:
         record.count_prepared(len(rows))
         try:
             with transaction.atomic():
-                issued = import_holders(rows, pins, actor=actor)
+                issued = import_holders(rows, pins, actor=actor, on_saved=record.count_saved)
                 handover = PinHandover.objects.for_import(
                     admin_id=record.admin_id, import_id=record.pk
                 )
@@ -395,13 +398,15 @@ def import_holders(
     pins: list[tuple[str, str]] | None = None,
     *,
     actor: str = "import",
+    on_saved: Callable[[int], None] | None = None,
 ) -> list[tuple[Holder, str]]:
     """Create every holder of these checked rows (or of a clean report), or none of them.
 
     The holders, their PINs, their mails (the message-box PINs' too) and the audit entries
     are one transaction (the caller's, if it has one); a row that fails now (the database
     changed since the check) raises RowRefused, naming it, and undoes all. ``pins`` are
-    prepared with ``new_pin``, one per row, or made here.
+    prepared with ``new_pin``, one per row, or made here. ``on_saved`` hears how many
+    holders are saved, every ``SAVED_EVERY`` rows (the progress page of a running import).
     """
     headers: dict[str, str] = {}
     if isinstance(checked, ImportReport):
@@ -438,6 +443,10 @@ def import_holders(
         except ValidationError as exc:
             raise RowRefused(line, _problems(exc, _FIELD_COLUMNS, headers)) from None
         issued.append((holder, pin))
+        if on_saved is not None and len(issued) % SAVED_EVERY == 0:
+            on_saved(len(issued))
+    if on_saved is not None:
+        on_saved(len(issued))
     return issued
 
 

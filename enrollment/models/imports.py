@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import ImportState
 from enrollment.models.handovers import PinHandover
+
+_SAVED_KEY = "enrollment:import-saved:{pk}"
 
 # A running import whose worker died (its all-or-nothing transaction rolled back) may be
 # taken over after this; the longest import (5,000 rows) takes a few minutes.
@@ -117,6 +120,18 @@ class HolderImport(models.Model):
         # Outside the import's transaction, so that the progress page sees it at once.
         HolderImport.objects.filter(pk=self.pk, state=ImportState.RUNNING).update(prepared=prepared)
 
+    def count_saved(self, saved: int) -> None:
+        # The holders are saved in one transaction (all or none), so no row of this
+        # import's own can show how far it is: the shared cache can, at once.
+        cache.set(_SAVED_KEY.format(pk=self.pk), saved, timeout=int(IMPORT_LEASE.total_seconds()))
+
+    @property
+    def saved(self) -> int:
+        """Holders saved so far by the running import (0 before the saving starts)."""
+        if self.state == ImportState.DONE:
+            return self.total
+        return int(cache.get(_SAVED_KEY.format(pk=self.pk), 0))
+
     def finish(self, handover: PinHandover) -> None:
         """Running → done, in the import's transaction (with the holders it made)."""
         HolderImport.objects.filter(pk=self.pk).update(
@@ -135,9 +150,12 @@ class HolderImport(models.Model):
 
     @property
     def percent(self) -> int:
+        """Preparing the PINs is the first half of the work, saving the holders the second."""
         if self.state == ImportState.DONE:
             return 100
-        return int(100 * self.prepared / self.total) if self.total else 0
+        if not self.total:
+            return 0
+        return int(50 * (self.prepared + self.saved) / self.total)
 
     @property
     def in_progress(self) -> bool:

@@ -159,3 +159,27 @@ def test_a_double_confirmed_import_imports_once(
     page.click("text=Naar de pincodebrieven")
     assert "Brief afdrukken (PDF)" in page.content()
     shoot(page, "import-letters-nl-1280")
+
+
+@pytest.mark.parametrize(("language", "width"), [("nl", 390), ("en", 1280)])
+def test_a_running_import_shows_both_phases_of_its_progress(
+    page: Page, base_url: str, transactional_db: None, language: str, width: int
+) -> None:
+    log_in(page, base_url, language)
+    page.set_viewport_size({"width": width, "height": 900})
+    good = CSV.splitlines()[0] + "\n" + CSV.splitlines()[1] + "\n"
+    page.goto(f"{base_url}/admin/enrollment/holder/import/")
+    page.set_input_files("#csv_file", files=csv_file("goed.csv", good))
+    page.click("input[type=submit].default")
+    # As the worker leaves it while it saves: the PINs prepared, half the holders saved.
+    HolderImport.objects.update(state="running", prepared=2, total=2)
+    HolderImport.objects.get().count_saved(1)
+    page.reload()
+    expect(page.locator("#import-progress")).to_have_attribute("value", "2")
+    expect(page.locator("#import-saved")).to_have_attribute("value", "1")
+    shoot(page, f"import-saving-{language}-{width}")
+    found = axe_violations(page)
+    assert found == [], describe(found)
+    # The script follows the worker in place: the saved count moves without a reload.
+    HolderImport.objects.get().count_saved(2)
+    expect(page.locator("#import-saved")).to_have_attribute("value", "2", timeout=6000)

@@ -259,10 +259,20 @@ def test_an_import_runs_as_a_task_that_counts_its_progress(
         seen.append(prepared)
         counted(record, prepared)
 
+    saved: list[int] = []
+    count_saved = HolderImport.count_saved
+
+    def save(record: HolderImport, number: int) -> None:
+        saved.append(number)
+        count_saved(record, number)
+
     monkeypatch.setattr(HolderImport, "count_prepared", count)
+    monkeypatch.setattr(HolderImport, "count_saved", save)
     confirm_import(admin_client, uploaded["Location"])
     assert Holder.objects.count() == 120
     assert seen == sorted(seen) and len(seen) >= 6 and seen[-1] == 120
+    # The saving, one transaction, is counted too: every 50 holders and at the end.
+    assert saved == [50, 100, 120]
     page = admin_client.get(uploaded["Location"]).content.decode()
     assert "120 certificaathouders geïmporteerd" in page
 
@@ -272,7 +282,18 @@ def test_a_running_import_shows_its_progress_and_refreshes(admin_client: Client)
     HolderImport.objects.update(state=ImportState.RUNNING, prepared=1, total=2)
     page = admin_client.get(uploaded["Location"]).content.decode()
     assert '<progress id="import-progress"' in page and 'value="1"' in page
-    assert 'http-equiv="refresh"' in page
+    # Followed by a script that updates the progress in place, not a timed refresh.
+    assert "admin-import-progress.js" in page and 'http-equiv="refresh"' not in page
+
+
+def test_a_running_import_shows_how_many_holders_it_has_saved(admin_client: Client) -> None:
+    uploaded = upload_csv(admin_client, GOOD)
+    HolderImport.objects.update(state=ImportState.RUNNING, prepared=2, total=2)
+    record = HolderImport.objects.get()
+    record.count_saved(1)
+    page = admin_client.get(uploaded["Location"]).content.decode()
+    assert '<progress id="import-saved"' in page and "opgeslagen: 1 van 2" in page
+    assert record.percent == 75
 
 
 def test_contact_persons_are_reminded_of_pins_that_will_expire_unused() -> None:
