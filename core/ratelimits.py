@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,15 @@ class Verdict:
     limited: bool
     # Seconds until the window ends: what a refused client should wait (Retry-After).
     retry_after: int
+
+    def wait_message(self) -> str:
+        """What a refused person is told, in whole minutes rounded up."""
+        minutes = max(1, math.ceil(self.retry_after / 60))
+        return ngettext(
+            "Too many attempts. Try again in %(minutes)d minute.",
+            "Too many attempts. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

@@ -126,12 +126,7 @@ def install_again(request: HttpRequest, public_id: str) -> HttpResponse:
     previous = _previous(request, public_id)
     if previous.kind != HolderKind.PERSONAL or not previous.can_install_again:
         return redirect("enrollment:installation", public_id=previous.public_id)
-    waiting = (
-        Enrollment.objects.filter(renews_id=previous.certificate_id)
-        .awaiting_installation()
-        .filter(expires_at__gt=timezone.now())
-        .first()
-    )
+    waiting = Enrollment.objects.successor_of(previous)
     if request.method == "POST" and waiting is not None:
         # A reload or a second click: the first one made it.
         messages.info(request, _("You already asked to install again; this is that registration."))
@@ -167,14 +162,8 @@ def _password_ok(request: HttpRequest, previous: Enrollment, form: InstallAgainF
     ):
         verdict = rate_check(request, group=group, value=value, rate=ATTEMPT_RATE, when_down=REFUSE)
         if verdict.limited:
-            minutes = max(1, -(-verdict.retry_after // 60))
             form.add_error(
-                "password",
-                forms.ValidationError(
-                    _("Too many attempts. Try again in %(minutes)d minutes.")
-                    % {"minutes": minutes},
-                    code="too_many",
-                ),
+                "password", forms.ValidationError(verdict.wait_message(), code="too_many")
             )
             return False
     if not check_password(form.cleaned_data["password"], previous.password_hash):
@@ -199,10 +188,7 @@ def _make(request: HttpRequest, previous: Enrollment, form: InstallAgainForm) ->
         )
     except IntegrityError:
         # Two requests at once (the other one made it), or the name was taken meanwhile.
-        waiting = Enrollment.objects.filter(
-            renews_id=previous.certificate_id
-        ).awaiting_installation()
-        found = waiting.order_by("-created_at").first()
+        found = Enrollment.objects.successor_of(previous)
         if found is None:
             messages.error(request, _("Please try again."))
             return redirect("enrollment:install-again", public_id=previous.public_id)

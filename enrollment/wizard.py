@@ -7,7 +7,6 @@ the password or the CSRF token (``get_form_step_data``).
 
 from __future__ import annotations
 
-import math
 from typing import Any, cast
 
 from django.conf import settings
@@ -22,14 +21,14 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from formtools.wizard.views import NamedUrlSessionWizardView
 
 from core.client_address import client_address, ratelimit_key
 from core.counters import count_funnel
 from core.language import remember_language
 from core.queue import queue_after_commit
-from core.ratelimits import REFUSE
+from core.ratelimits import REFUSE, Verdict
 from core.ratelimits import check as rate_check
 from enrollment import page_links, step_memory, user_numbers
 from enrollment.forms import (
@@ -284,22 +283,16 @@ class EnrollmentWizard(NamedUrlSessionWizardView):
                 when_down=REFUSE,
             )
             if verdict.limited:
-                return self._too_many_attempts(typed_number, verdict.retry_after)
+                return self._too_many_attempts(typed_number, verdict)
         return None
 
-    def _too_many_attempts(self, typed_number: str, retry_after: int) -> HttpResponse:
-        minutes = max(1, math.ceil(retry_after / 60))
+    def _too_many_attempts(self, typed_number: str, verdict: Verdict) -> HttpResponse:
         self.storage.current_step = USER_DATA
         form = UserDataForm(kind=self.kind, prefix=USER_DATA, initial={"user_number": typed_number})
-        message = ngettext(
-            "Too many attempts. Try again in %(minutes)d minute.",
-            "Too many attempts. Try again in %(minutes)d minutes.",
-            minutes,
-        ) % {"minutes": minutes}
         # Answered in place: a 429 with Retry-After, not a redirect.
-        response = super().render(form, page_error=message)
+        response = super().render(form, page_error=verdict.wait_message())
         response.status_code = 429
-        response["Retry-After"] = str(retry_after)
+        response["Retry-After"] = str(verdict.retry_after)
         return response
 
     def _leave_step(self, step: str | None, goto: str | None, language: str | None) -> HttpResponse:

@@ -46,12 +46,7 @@ def identify(request: HttpRequest) -> HttpResponse:
                 when_down=REFUSE,
             )
             if verdict.limited:
-                minutes = max(1, -(-verdict.retry_after // 60))
-                form.add_error(
-                    None,
-                    _("Too many attempts. Try again in %(minutes)d minutes.")
-                    % {"minutes": minutes},
-                )
+                form.add_error(None, verdict.wait_message())
                 return render(request, "selfservice/install_again.html", {"form": form}, status=429)
         response = _check(request, form, number)
         if response is not None:

@@ -168,6 +168,7 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
         """
         if previous.certificate_id is None:
             raise EnrollmentError("nothing_to_replace")
+        # Locked: of two requests at once, the second waits here and finds the first's.
         waiting = (
             self.select_for_update()
             .filter(renews_id=previous.certificate_id)
@@ -195,6 +196,14 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             supersedes_on_install=not keep_previous,
         )
         return enrollment, True
+
+    def successor_of(self, previous: Enrollment) -> Enrollment | None:
+        """The installation again of ``previous`` that still waits for its installer."""
+        return (
+            self.filter(renews_id=previous.certificate_id, expires_at__gt=timezone.now())
+            .awaiting_installation()
+            .first()
+        )
 
     def replaceable_of(self, holder: Holder) -> Enrollment | None:
         """The holder's most recent enrollment whose certificate was issued: what installing
