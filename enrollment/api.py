@@ -9,7 +9,6 @@ with Retry-After (core.ratelimits, core.outages).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -23,11 +22,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ca import interface as ca
 from core import progress_events
-from core.client_address import client_address, ratelimit_key
+from core.client_address import client_address
 from core.client_certificate import verification_state, verified_certificate
 from core.ratelimits import LOCAL, REFUSE, WhenDown
-from core.ratelimits import check as rate_check
-from enrollment.models import Enrollment, Installation, InstallCode, InstallProgress
+from enrollment.install_code_auth import Refusal, bearer_token, enrollment_of_code
+from enrollment.models import Enrollment, Installation, InstallProgress
 from enrollment.openapi import ERROR_MESSAGES, STATUSES, openapi_document
 
 
@@ -60,60 +59,27 @@ def _unknown_text_format(request: HttpRequest) -> JsonResponse | None:
     )
 
 
-def _bearer(request: HttpRequest) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
-def _rate_limited(
-    request: HttpRequest, group: str, per_code: str, per_address: str, when_down: WhenDown
-) -> int | None:
-    """Count the request per install code and per address; the seconds to wait if over."""
-    code_hash = hashlib.sha256(_bearer(request).encode()).hexdigest()
-    verdicts = [
-        rate_check(
-            request, group=f"{group}.code", value=code_hash, rate=per_code, when_down=when_down
-        ),
-        rate_check(
-            request,
-            group=f"{group}.address",
-            value=ratelimit_key(f"{group}.address", request),
-            rate=per_address,
-            when_down=when_down,
-        ),
-    ]
-    waits = [verdict.retry_after for verdict in verdicts if verdict.limited]
-    return max(waits) if waits else None
-
-
 def install_code_required(
     group: str, per_code: str, per_address: str, *, when_redis_down: WhenDown = REFUSE
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Rate-limit, then resolve the bearer install code to its enrollment, or answer an error.
-
-    ``when_redis_down``: REFUSE (503 with Retry-After, before anything is read or written)
-    or LOCAL (count in this process; for reads, see core.ratelimits).
-    """
+    """Rate-limit, then resolve the bearer install code to its enrollment, or answer an error
+    (enrollment.install_code_auth)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         def wrapped(request: HttpRequest) -> HttpResponse:
-            wait = _rate_limited(
+            found = enrollment_of_code(
                 request,
-                group,
-                getattr(settings, per_code),
-                getattr(settings, per_address),
-                when_redis_down,
+                bearer_token(request),
+                group=group,
+                per_code=per_code,
+                per_address=per_address,
+                when_redis_down=when_redis_down,
             )
-            if wait is not None:
-                return rate_limited(wait)
-            code = InstallCode.objects.find(_bearer(request))
-            if code is None:
-                return error("install_code_unknown", 401)
-            if code.replaced_at is not None:
-                return error("install_code_replaced", 401)
-            if not code.is_usable:
-                return error("install_code_expired", 410)
-            return view(request, code.enrollment)
+            if isinstance(found, Refusal):
+                if found.retry_after is not None:
+                    return rate_limited(found.retry_after)
+                return error(found.code, found.status)
+            return view(request, found)
 
         wrapped.__name__ = view.__name__
         wrapped.__doc__ = view.__doc__

@@ -1,94 +1,32 @@
-"""The API for administrative software, authenticated by system certificates only.
-
-nginx verifies the certificate (core/client_certificate.py); here the portal checks that it
-is one of its own, unrevoked, of a system holder, and used from one of the holder's allowed
-addresses. Refusals are recorded so an admin can allow a new address with one click.
-"""
+"""The API for administrative software, authenticated by system certificates only
+(enrollment.system_certificates says which are accepted, and records the refusals)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from cryptography.hazmat.primitives import hashes
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from audit.models import AuditEntry
 from ca.interface import Certificate
 from core.client_address import client_address
-from core.client_certificate import verification_state, verified_certificate
-from enrollment.models import Enrollment, Holder, HolderKind, RefusedAddress
-
-ERRORS = {
-    "no_client_certificate": (401, _("No client certificate was presented.")),
-    "client_certificate_invalid": (401, _("The client certificate was not accepted.")),
-    "certificate_unknown": (403, _("This certificate was not issued by this portal.")),
-    "certificate_revoked": (403, _("This certificate has been revoked.")),
-    "certificate_expired": (403, _("This certificate has expired.")),
-    "personal_certificate": (
-        403,
-        _("Personal certificates cannot use this API; use a system certificate."),
-    ),
-    "holder_blocked": (403, _("This certificate's holder is blocked.")),
-    "address_not_allowed": (403, _("This system certificate may not be used from this address.")),
-}
-
-
-def refuse(code: str, **extra: Any) -> JsonResponse:
-    status, message = ERRORS[code]
-    return JsonResponse({"code": code, "message": str(message), **extra}, status=status)
+from enrollment.models import Holder
+from enrollment.system_certificates import Refused, check_system_certificate
 
 
 def system_certificate_required(
     view: Callable[[HttpRequest, Holder, Certificate], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
     def wrapped(request: HttpRequest) -> HttpResponse:
-        presented = verified_certificate(request)
-        if presented is None:
-            state = verification_state(request)
-            return refuse(
-                "no_client_certificate" if state == "NONE" else "client_certificate_invalid"
+        checked = check_system_certificate(request)
+        if isinstance(checked, Refused):
+            extra = {"address": checked.address} if checked.code == "address_not_allowed" else {}
+            return JsonResponse(
+                {"code": checked.code, "message": checked.message, **extra}, status=checked.status
             )
-        fingerprint = presented.fingerprint(hashes.SHA256()).hex()
-        issued = (
-            Certificate.objects.select_related("enrollment__holder__organisation")
-            .filter(sha256_hex=fingerprint)
-            .first()
-        )
-        if issued is None:
-            return refuse("certificate_unknown")
-        holder = Enrollment.objects.of_certificate(issued).holder
-        address = client_address(request)
-        if holder.is_blocked:  # its certificates are on hold too; say why
-            return refuse("holder_blocked")
-        if issued.is_revoked:
-            return refuse("certificate_revoked")
-        if issued.not_after <= timezone.now():
-            return refuse("certificate_expired")
-        if holder.kind != HolderKind.SYSTEM:
-            return refuse("personal_certificate")
-        if not holder.allows_address(address):
-            RefusedAddress.objects.record(holder, address)
-            AuditEntry.objects.record(
-                "access_refused",
-                issued,
-                actor=f"system:{holder.user_number}",
-                client_address=address,
-                details={"reason": "address_not_allowed", "path": request.path},
-            )
-            return refuse("address_not_allowed", address=address)
-        AuditEntry.objects.record(
-            "certificate_used",
-            issued,
-            actor=f"system:{holder.user_number}",
-            client_address=address,
-            details={"path": request.path},
-        )
-        return view(request, holder, issued)
+        return view(request, checked.holder, checked.certificate)
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
