@@ -32,6 +32,8 @@ class AuditEvent(models.TextChoices):
     LOGIN = "login", _("logged in")
     LOGIN_FAILED = "login_failed", _("login failed")
     CERTIFICATE_USED = "certificate_used", _("system certificate used")
+    RENEWAL_REQUESTED = "renewal_requested", _("renewal requested over EST")
+    CERTIFICATE_DELIVERED = "certificate_delivered", _("certificate delivered over EST")
     ACCESS_REFUSED = "access_refused", _("access refused")
     HOLDER_BLOCKED = "holder_blocked", _("holder blocked")
     HOLDER_UNBLOCKED = "holder_unblocked", _("holder unblocked")

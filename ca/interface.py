@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Literal
 
@@ -28,9 +28,18 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from ca import health, server_certificate
+from ca import health, profiles, server_certificate
 from ca.crl import trust_files
-from ca.csr_policy import CSR_ERRORS, MAX_CSR_BYTES, AcceptedCsr, CsrRejected, check_csr
+from ca.csr_policy import (
+    ALLOWED_CURVES,
+    CSR_ERRORS,
+    MAX_CSR_BYTES,
+    RSA_MAX_BITS,
+    RSA_MIN_BITS,
+    AcceptedCsr,
+    CsrRejected,
+    check_csr,
+)
 from ca.models import (
     Certificate,
     CertificateAuthority,
@@ -49,8 +58,11 @@ from ca.signals import (
 )
 
 __all__ = [
+    "ALLOWED_CURVES",
     "CSR_ERRORS",
     "MAX_CSR_BYTES",
+    "RSA_MAX_BITS",
+    "RSA_MIN_BITS",
     "AcceptedCsr",
     "Certificate",
     "CertificateQuerySet",
@@ -73,6 +85,9 @@ __all__ = [
     "crl_ages",
     "current_root",
     "development_server_credentials",
+    "est_ca_certificates",
+    "expiring_certificates",
+    "failed_for_key",
     "issuance_durations",
     "issued_under",
     "key_status",
@@ -83,6 +98,7 @@ __all__ = [
     "release_holder_certificates",
     "revoke_holder_certificates",
     "signing_started",
+    "subject_name",
 ]
 
 ServerCredentials = server_certificate.ServerCredentials
@@ -182,6 +198,22 @@ def order_progress(reference: uuid.UUID, *, using: str = "default") -> OrderProg
     return OrderProgress(status, error_code or "", certificate_id, sha1, serial)
 
 
+def failed_for_key(reference: uuid.UUID, csr: AcceptedCsr) -> str | None:
+    """The error code of the newest order under ``reference`` if it failed for this very
+    key: a client that repeats its request must hear the failure, not cause a new order."""
+    newest = (
+        Order.objects.filter(reference=reference)
+        .order_by("-created_at", "-pk")
+        .values_list("status", "error_code", "csr_der")
+        .first()
+    )
+    if newest is None or newest[0] != OrderStatus.FAILED:
+        return None
+    _status, error_code, csr_der = newest
+    earlier = x509.load_der_x509_csr(bytes(csr_der)).public_key()
+    return (error_code or "failed") if _spki(earlier) == _spki(csr.public_key) else None
+
+
 def certificate_for(reference: uuid.UUID) -> Certificate | None:
     """The certificate issued under ``reference``, with its issuer (for the chain)."""
     return Certificate.objects.select_related("issuer").filter(reference=reference).first()
@@ -200,6 +232,18 @@ def certificate_by_fingerprint(sha256_hex: str) -> Certificate | None:
 
 def current_root() -> CertificateAuthority | None:
     return CertificateAuthority.objects.current_root()
+
+
+def est_ca_certificates() -> list[x509.Certificate]:
+    """What EST's ``cacerts`` hands out (RFC 7030 section 4.1): every unexpired CA, roots
+    and issuing CAs, so that a client can build the chain of a certificate issued before a
+    rollover too. (PKCS#7 holds them as a DER SET OF, which has no order of its own.)"""
+    return [authority.certificate for authority in CertificateAuthority.objects.serving()]
+
+
+def subject_name(subject: Subject) -> x509.Name:
+    """The subject the CA writes for these data (what a renewal's CSR must match)."""
+    return profiles.subject_for(subject)
 
 
 def client_ca_bundle() -> bytes:
@@ -268,6 +312,17 @@ def issuance_durations(since: datetime) -> list[float]:
             "order__created_at", "issued_at"
         )
     ]
+
+
+def expiring_certificates(within: timedelta) -> dict[str, int]:
+    """Unrevoked certificates that expire within ``within`` from now, by profile name."""
+    now = timezone.now()
+    counts = dict(
+        Certificate.objects.filter(revoked_at=None, not_after__gt=now, not_after__lte=now + within)
+        .values_list("profile")
+        .annotate(n=Count("pk"))
+    )
+    return {name: counts.get(name, 0) for name in profiles.PROFILES}
 
 
 def crl_ages() -> dict[str, float]:

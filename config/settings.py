@@ -339,6 +339,9 @@ METRICS_ALLOWED_NETWORKS = env_networks(
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1, maximum=20)
 # How long before expiry a holder may renew a certificate without a PIN.
 RENEWAL_WINDOW_DAYS = env_int("RENEWAL_WINDOW_DAYS", 60, minimum=1, maximum=365)
+# After a system certificate is renewed over EST, how long the old one keeps working so that
+# the software (on each of its servers) can switch; then it is revoked as superseded.
+RENEWAL_OVERLAP_DAYS = env_int("RENEWAL_OVERLAP_DAYS", 7, minimum=0, maximum=60)
 
 # --- Captcha (django-simple-captcha) ----------------------------------------------------
 CAPTCHA_CHALLENGE_FUNCT = "enrollment.captcha.six_digit_challenge"
@@ -455,6 +458,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": MAIL_SWEEP_INTERVAL_SECONDS,
     },
     "portal-expiry-reminders": {"task": "portal.send_expiry_reminders", "schedule": 60 * 60.0},
+    "enrollment-retire-renewed": {
+        "task": "enrollment.retire_renewed_certificates",
+        "schedule": 60 * 60.0,
+    },
     "ca-key-heartbeat": {"task": "ca.key_heartbeat", "schedule": 60.0},
 }
 if REDIS_URL:

@@ -19,6 +19,7 @@ urlpatterns = [
         system_api.organisation_certificates,
         name="system-certificates",
     ),
+    path(".well-known/est/", include("enrollment.est.urls")),
     path("", include("enrollment.urls")),
     path("", include("ca.urls")),
     path("captcha/", include("captcha.urls")),

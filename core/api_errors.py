@@ -13,7 +13,9 @@ its ``limit_request_line`` (4094 bytes) with its own 400, and nginx one over its
 ``large_client_header_buffers`` (8 KiB) with its own 414.
 
 Successful answers are never touched, nor OCSP answers (RFC 6960 has its own error
-statuses, inside a 200 response), nor an error that is JSON already.
+statuses, inside a 200 response), nor an error that is JSON already. EST (RFC 7030) speaks
+short text instead of JSON: its errors are ``<code>: <message>`` lines, and an EST view's
+own text errors are left as they are.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from core.language import chosen_language
 
 # /captcha/ holds the image, audio and refresh views that the page's script calls;
 # /.well-known/est/ is EST (RFC 7030), for the system certificates' tools.
-API_PREFIXES = ("/api/", "/ocsp", "/captcha/", "/.well-known/est/")
+EST_PREFIX = "/.well-known/est/"
+API_PREFIXES = ("/api/", "/ocsp", "/captcha/", EST_PREFIX)
 
 HTTP_ERRORS: dict[str, Promise] = {
     "bad_request": _("The request could not be processed."),
@@ -76,11 +79,22 @@ def code_for(path: str, status: int) -> str:
     return STATUS_CODES.get(status) or ("server_error" if status >= 500 else "client_error")
 
 
-def json_error(request: HttpRequest, code: str, status: int) -> JsonResponse:
-    """The API's error body, with the message in the visitor's language."""
+def json_error(request: HttpRequest, code: str, status: int) -> HttpResponse:
+    """The API's error body, with the message in the visitor's language (text for EST)."""
     with translation.override(chosen_language(request)):
         message = str(HTTP_ERRORS[code])
+    if request.path_info.startswith(EST_PREFIX):
+        return HttpResponse(
+            f"{code}: {message}\n", status=status, content_type="text/plain; charset=utf-8"
+        )
     return JsonResponse({"code": code, "message": message}, status=status)
+
+
+def _answered_already(request: HttpRequest, response: HttpResponseBase) -> bool:
+    media_type = _media_type(response)
+    if request.path_info.startswith(EST_PREFIX):
+        return media_type == "text/plain"
+    return media_type in _UNTOUCHED_TYPES
 
 
 def _media_type(response: HttpResponseBase) -> str:
@@ -97,7 +111,7 @@ class ApiErrorMiddleware:
         if len(request.get_full_path()) > settings.API_MAX_URL_LENGTH:
             return json_error(request, "uri_too_long", 414)
         response = self.get_response(request)
-        if response.status_code < 400 or _media_type(response) in _UNTOUCHED_TYPES:
+        if response.status_code < 400 or _answered_already(request, response):
             return response
         replacement = json_error(
             request, code_for(request.path_info, response.status_code), response.status_code

@@ -30,6 +30,14 @@ class EnrollmentStatus(models.TextChoices):
     EXPIRED = "expired", _("expired")
 
 
+class Channel(models.TextChoices):
+    """How an enrollment came about: in the browser (wizard, installer), or by the software
+    itself over EST (RFC 7030) with its current certificate."""
+
+    WEB = "web", _("portal")
+    EST = "est", _("EST")
+
+
 class ConsentKind(models.TextChoices):
     CERTIFICATE_USE = "certificate_use", _("Terms of certificate use")
     SOFTWARE = "software", _("Terms of the software")

@@ -80,6 +80,12 @@ def _claim(enrollment_id: int, field: str) -> bool:
         )
 
 
+@shared_task(name="enrollment.retire_renewed_certificates")
+def retire_renewed_certificates() -> int:
+    """Revoke, as superseded, system certificates whose EST renewal's overlap is over."""
+    return Enrollment.objects.retire_renewed()
+
+
 @shared_task(name="enrollment.import_holders")
 def import_holders(import_id: int) -> None:
     """A confirmed CSV import (enrollment.bulk.run_import); its claim makes a redelivery safe."""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -88,6 +89,7 @@ def _installation_page(
             "install_code_notice": notice,
             # Which code the "show a new install code" form replaces (see show_install_code).
             "latest_install_code": _latest_install_code(enrollment),
+            "est_script_url": static("est/est-renew.sh"),
         },
     )
     if install_code:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from ca import interface as ca
-from enrollment.choices import EnrollmentStatus
+from enrollment.choices import Channel, EnrollmentStatus, HolderKind
 
 if TYPE_CHECKING:
     from enrollment.models.consents import Consent
@@ -56,6 +57,16 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
             created_at__lte=timezone.now() - older_than,
         ).values_list("public_id", flat=True)
         return self.record_issued(ca.issued_under(list(waiting[:limit])))
+
+    def replacements_issued(self) -> EnrollmentQuerySet:
+        """EST renewals and installations again that retire what they renew, whose new
+        certificate was issued: the certificates they renew (``renews``) are on their way
+        out. (A holder who keeps both certificates still uses the earlier one.)"""
+        return (
+            self.filter(renews__isnull=False, certificate__isnull=False)
+            .filter(Q(channel=Channel.EST) | Q(supersedes_on_install=True))
+            .exclude(status=EnrollmentStatus.EXPIRED)
+        )
 
     def past_expiry(self) -> EnrollmentQuerySet:
         return self.awaiting_installation().filter(expires_at__lte=timezone.now())
@@ -218,6 +229,75 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             .order_by("-created_at")
             .first()
         )
+
+    @transaction.atomic
+    def renew_over_est(
+        self, previous: Enrollment, csr: ca.AcceptedCsr, *, client_address: str
+    ) -> tuple[Enrollment, ca.Placed]:
+        """Renew a system certificate for the key in ``csr`` (EST ``simplereenroll``), with
+        the same name and subject; the old certificate retires after the overlap.
+
+        Idempotent: asked again (the client repeats its request while a worker signs, or
+        after a lost answer), the renewal already made answers; its order tells whether the
+        key is the same. ``EnrollmentError("already_renewed")``: another renewal or an
+        installation again replaces this certificate already.
+        """
+        if previous.certificate_id is None or previous.kind != HolderKind.SYSTEM:
+            raise EnrollmentError("nothing_to_replace")
+        # Locked: of two requests at once, the second waits here and finds the first's.
+        self.select_for_update().filter(pk=previous.pk).first()
+        successor = (
+            self.filter(renews_id=previous.certificate_id)
+            .exclude(status=EnrollmentStatus.EXPIRED)
+            .order_by("-created_at")
+            .first()
+        )
+        if successor is not None:
+            if successor.channel != Channel.EST:
+                raise EnrollmentError("already_renewed")
+            return successor, successor.order_certificate(csr, client_address=client_address)
+        actor = f"holder:{previous.holder.user_number}"
+        renewal = self.create(
+            holder_id=previous.holder_id,
+            kind=HolderKind.SYSTEM,
+            channel=Channel.EST,
+            renews_id=previous.certificate_id,
+            email=previous.email,
+            certificate_name=previous.certificate_name,
+            client_address=client_address,
+            expires_at=timezone.now() + timedelta(days=settings.ENROLLMENT_VALIDITY_DAYS),
+        )
+        AuditEntry.objects.record(
+            "renewal_requested",
+            renewal,
+            actor=actor,
+            client_address=client_address,
+            details={"renews": previous.certificate.serial_hex if previous.certificate else ""},
+        )
+        return renewal, renewal.order_certificate(csr, client_address=client_address)
+
+    def overlap_over(self, now: datetime | None = None) -> EnrollmentQuerySet:
+        """EST renewals whose certificate was issued ``RENEWAL_OVERLAP_DAYS`` ago while the
+        one they renew still works: time to retire that one."""
+        now = now or timezone.now()
+        return self.filter(
+            channel=Channel.EST,
+            certificate__issued_at__lte=now - timedelta(days=settings.RENEWAL_OVERLAP_DAYS),
+            renews__revoked_at=None,
+            renews__not_after__gt=now,
+        ).exclude(status=EnrollmentStatus.EXPIRED)
+
+    def retire_renewed(self, now: datetime | None = None) -> int:
+        """Revoke, as superseded, the certificates whose EST renewal's overlap is over; the
+        holder is the actor (the software asked for it). How many were revoked now."""
+        retired = 0
+        for renewal in self.overlap_over(now).select_related("renews", "holder"):
+            assert renewal.renews is not None
+            with transaction.atomic():
+                retired += renewal.renews.revoke(
+                    ca.RevocationReason.SUPERSEDED, actor=f"holder:{renewal.holder.user_number}"
+                )
+        return retired
 
     def live_certificates(self, holder: Holder) -> int:
         """The holder's certificates that work now, and those on their way (a certificate of

@@ -13,6 +13,7 @@ finds every model and ``from enrollment.models import X`` works for each.
 
 from enrollment.choices import (
     BlockReason,
+    Channel,
     ConsentKind,
     EnrollmentStatus,
     HandoverPurpose,
@@ -67,6 +68,7 @@ __all__ = [
     "ActivationCode",
     "ActivationCodeQuerySet",
     "BlockReason",
+    "Channel",
     "Consent",
     "ConsentGiven",
     "ConsentKind",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import connections, models, transaction
 from django.db.models import Q
@@ -13,8 +15,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEntry
 from ca import interface as ca
-from enrollment.choices import EnrollmentStatus, HolderKind
+from enrollment.choices import Channel, EnrollmentStatus, HolderKind
 from enrollment.managers.enrollments import EnrollmentManager
 from enrollment.models.holders import Holder
 from enrollment.models.pins import ActivationCode
@@ -89,6 +92,11 @@ class Enrollment(models.Model):
     supersedes_on_install = models.BooleanField(
         _("replaces the earlier certificate"), default=False
     )
+    # EST renewals keep the certificate name (their subject must equal the old one's) and
+    # retire the certificate they renew after the overlap (RENEWAL_OVERLAP_DAYS).
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, default=Channel.WEB
+    )
     email = models.EmailField(_("e-mail address"))
     certificate_name = models.CharField(
         _("certificate name"),
@@ -113,10 +121,11 @@ class Enrollment(models.Model):
         verbose_name = _("enrollment")
         verbose_name_plural = _("enrollments")
         constraints = [
+            # An EST renewal carries its predecessor's name: RFC 7030 wants the same subject.
             models.UniqueConstraint(
                 Lower("certificate_name"),
                 "holder",
-                condition=~Q(status="expired"),
+                condition=~Q(status="expired") & ~Q(channel="est"),
                 name="enrollment_certificate_name_unique_per_holder",
             ),
             models.CheckConstraint(
@@ -229,6 +238,46 @@ class Enrollment(models.Model):
                     ca.RevocationReason.SUPERSEDED, actor=f"holder:{self.holder.user_number}"
                 )
         return bool(updated)
+
+    @property
+    def est_renewal(self) -> Enrollment | None:
+        """The EST renewal of this enrollment's certificate, once its certificate is issued
+        (read from prefetched ``certificate__renewals`` where the page prefetched them)."""
+        if self.certificate is None:
+            return None
+        for renewal in self.certificate.renewals.all():
+            if (
+                renewal.channel == Channel.EST
+                and renewal.certificate_id is not None
+                and renewal.status != EnrollmentStatus.EXPIRED
+            ):
+                return renewal
+        return None
+
+    @property
+    def retires_at(self) -> datetime | None:
+        """When this certificate, renewed over EST, is revoked as superseded: the overlap
+        after its renewal's certificate was issued."""
+        renewal = self.est_renewal
+        if renewal is None or renewal.certificate is None:
+            return None
+        return renewal.certificate.issued_at + timedelta(days=settings.RENEWAL_OVERLAP_DAYS)
+
+    def deliver_over_est(self, *, client_address: str) -> bool:
+        """EST handed the issued certificate to the software that asked for it: EST has no
+        confirmation step, so that counts as installed (and an installation again retires
+        what it replaces, as ``mark_installed`` does). False if it was delivered before."""
+        with transaction.atomic():
+            delivered = self.mark_installed()
+            if delivered:
+                AuditEntry.objects.record(
+                    "certificate_delivered",
+                    self,
+                    actor=f"holder:{self.holder.user_number}",
+                    client_address=client_address,
+                    details={"serial": self.certificate.serial_hex if self.certificate else ""},
+                )
+        return delivered
 
     @property
     def can_install_again(self) -> bool:

@@ -273,3 +273,114 @@ def test_the_readme_demo_enrolls_installs_logs_in_renews_and_logs_out_over_https
     assert "enrollment.W001" not in output
     assert "[mail] aan / to" in output
     assert list((demo.var_dir / "mail").glob("*.eml"))
+
+
+def curl_est(
+    demo: Demo, operation: str, folder: Path, *extra: str, body: bytes | None = None
+) -> tuple[int, bytes]:
+    """An EST request to `make run`'s HTTPS, trusting its root as a supplier's software would;
+    repeated while the answer is 202 (a worker signs)."""
+    argv = [require_binary("curl"), "--silent", "--max-time", "30"]
+    argv += ["--cacert", str(demo.var_dir / "tls" / "root.pem"), *extra]
+    if body is not None:
+        (folder / "request.b64").write_bytes(body)
+        argv += [
+            "-H",
+            "Content-Type: application/pkcs10",
+            "--data-binary",
+            f"@{folder / 'request.b64'}",
+        ]
+    argv += [
+        "-o",
+        str(folder / "answer"),
+        "-w",
+        "%{http_code}",
+        f"{demo.url}/.well-known/est/{operation}",
+    ]
+    deadline = time.monotonic() + 60
+    while True:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)
+        if result.stdout != "202" or time.monotonic() > deadline:
+            return int(result.stdout), (folder / "answer").read_bytes()
+        time.sleep(1)
+
+
+def openssl(*args: str, input: bytes | None = None) -> bytes:
+    return subprocess.run(["openssl", *args], input=input, capture_output=True, check=True).stdout
+
+
+def new_ec_key(path: Path) -> None:
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(path))
+
+
+def base64_der(request_pem: bytes) -> bytes:
+    """A PEM request as EST sends it: base64 of the DER."""
+    return base64.encodebytes(openssl("req", "-outform", "DER", input=request_pem))
+
+
+def pem_of(folder: Path, answer: bytes) -> bytes:
+    """An EST answer (base64 certs-only PKCS#7) as PEM, with openssl."""
+    (folder / "answer.b64").write_bytes(answer)
+    der = openssl("base64", "-d", "-in", str(folder / "answer.b64"))
+    return openssl("x509", input=openssl("pkcs7", "-inform", "DER", "-print_certs", input=der))
+
+
+def test_est_enrolls_and_renews_the_demo_system_over_make_runs_https(
+    demo: Demo, playwright: Playwright, tmp_path: Path
+) -> None:
+    """The README's EST recipe against `make run`: the demo system holder's install code from
+    step 7, simpleenroll with curl, then simplereenroll with the certificate it got (the
+    embedded server verifies it in the handshake; demo certificates are due at once)."""
+    user_number, pin = demo.holder("system")
+    browser = playwright.chromium.launch(
+        executable_path=require_binary("chromium"), args=CHROMIUM_FLAGS
+    )
+    try:
+        page = browser.new_context(ignore_https_errors=True, locale="nl-NL").new_page()
+        wizard = Wizard(page, demo.url)
+        wizard.open_landing()
+        wizard.choose("system")
+        wizard.fill_user_data(user_number, pin)
+        wizard.fill_email("koppeling@example.org")
+        wizard.fill_certificate_name("EST")
+        wizard.agree()
+        wizard.expect_step(7)
+        page.get_by_role("button", name="Installatiecode tonen").click()
+        code = page.get_by_label("Installatiecode", exact=True).input_value()
+    finally:
+        browser.close()
+    assert len(code) > 30
+
+    new_ec_key(tmp_path / "key.pem")
+    request = openssl("req", "-new", "-key", str(tmp_path / "key.pem"), "-subj", "/CN=EST")
+    status, answer = curl_est(
+        demo, "simpleenroll", tmp_path, "--user", f"software:{code}", body=base64_der(request)
+    )
+    assert status == 200, answer
+    (tmp_path / "certificate.pem").write_bytes(pem_of(tmp_path, answer))
+
+    new_ec_key(tmp_path / "next.pem")
+    renewal = openssl(
+        "x509",
+        "-x509toreq",
+        "-in",
+        str(tmp_path / "certificate.pem"),
+        "-signkey",
+        str(tmp_path / "next.pem"),
+    )
+    status, answer = curl_est(
+        demo,
+        "simplereenroll",
+        tmp_path,
+        "--cert",
+        str(tmp_path / "certificate.pem"),
+        "--key",
+        str(tmp_path / "key.pem"),
+        body=base64_der(renewal),
+    )
+    assert status == 200, answer
+    renewed = pem_of(tmp_path, answer)
+    assert renewed != (tmp_path / "certificate.pem").read_bytes()
+
+    status, answer = curl_est(demo, "cacerts", tmp_path)
+    assert status == 200 and b"BEGIN" not in answer  # base64 DER, not PEM

@@ -61,7 +61,6 @@ def test_a_malformed_ocsp_request_still_gets_an_ocsp_response(client: Client) ->
 def test_an_unknown_api_path_is_404_json(client: Client) -> None:
     assert error_of(client.get("/api/v1/nothing-here")) == (404, "not_found")
     assert error_of(client.get("/api/")) == (404, "not_found")
-    assert error_of(client.get("/.well-known/est/cacerts")) == (404, "not_found")
 
 
 def test_a_page_that_does_not_exist_is_still_an_html_page(client: Client) -> None:
