@@ -27,6 +27,8 @@ from core.client_address import client_address
 from core.counters import FUNNEL_EVENTS, FUNNEL_STEPS, KINDS, funnel_key
 from enrollment.models import ActivationCode, Holder
 
+# What "expiring soon" means for the gauge (and for an alert on it).
+EXPIRING_DAYS = 30
 ISSUANCE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
 
 
@@ -37,6 +39,7 @@ class PortalCollector(Collector):
         yield from self._orders()
         yield self._issuance_time()
         yield self._crl_age()
+        yield self._expiring()
         yield self._queue_depth()
 
     def _funnel(self) -> Iterator[CounterMetricFamily]:
@@ -98,6 +101,16 @@ class PortalCollector(Collector):
         )
         for slug, age in ca.crl_ages().items():
             family.add_metric([slug], age)
+        return family
+
+    def _expiring(self) -> GaugeMetricFamily:
+        family = GaugeMetricFamily(
+            "portal_certificates_expiring_30d",
+            "Unrevoked certificates that expire within 30 days, by kind",
+            labels=["kind"],
+        )
+        for kind, count in ca.expiring_certificates(timedelta(days=EXPIRING_DAYS)).items():
+            family.add_metric([kind], float(count))
         return family
 
     def _queue_depth(self) -> GaugeMetricFamily:

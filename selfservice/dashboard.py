@@ -189,7 +189,10 @@ def organisation(request: HttpRequest, current: Certificate) -> HttpResponse:
     me = current.enrollment.holder
     holders = (
         Holder.objects.filter(organisation=me.organisation)
-        .prefetch_related(Prefetch("enrollments__certificate"))
+        .prefetch_related(
+            Prefetch("enrollments__certificate"),
+            Prefetch("enrollments__certificate__renewals__certificate"),
+        )
         .order_by("display_name")
     )
     return render(

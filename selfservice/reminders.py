@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import timezone, translation
 
 from ca.interface import Certificate
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, HolderKind
 from selfservice.models import REMINDER_DAYS, ExpiryReminder
 
 logger = logging.getLogger(__name__)
@@ -28,7 +30,9 @@ def send_due_reminders(now: datetime | None = None) -> int:
     horizon = now + timedelta(days=max(REMINDER_DAYS))
     candidates = (
         Certificate.objects.filter(revoked_at=None, not_after__gt=now, not_after__lte=horizon)
-        .select_related("enrollment__holder")
+        # A certificate renewed or replaced already needs no reminder.
+        .exclude(Exists(Enrollment.objects.replacements_issued().filter(renews=OuterRef("pk"))))
+        .select_related("enrollment__holder__organisation")
         .prefetch_related("expiry_reminders")
     )
     sent = 0
@@ -82,6 +86,9 @@ def calendar_entry(certificate: Certificate) -> str:
 
 def _send(certificate: Certificate, days: int) -> None:
     enrollment = Enrollment.objects.of_certificate(certificate)
+    if enrollment.kind == HolderKind.SYSTEM:
+        _send_system_notice(certificate, enrollment, days)
+        return
     context = {
         "certificate": certificate,
         "enrollment": enrollment,
@@ -100,3 +107,32 @@ def _send(certificate: Certificate, days: int) -> None:
         f"{enrollment.certificate_name}-verloopt.ics", calendar_entry(certificate), "text/calendar"
     )
     message.send()
+
+
+def _send_system_notice(certificate: Certificate, enrollment: Enrollment, days: int) -> None:
+    """To the contact person: which certificate (serial, fingerprint), when, and both ways
+    to renew it: EST by the software itself, or an installation again by hand."""
+    holder = enrollment.holder
+    context = {
+        "certificate": certificate,
+        "enrollment": enrollment,
+        "holder": holder,
+        "days": days,
+        "portal_name": settings.PORTAL_NAME,
+        "time_zone": settings.TIME_ZONE,
+        "window_opens": certificate.not_after - timedelta(days=settings.RENEWAL_WINDOW_DAYS),
+        "overlap_days": settings.RENEWAL_OVERLAP_DAYS,
+        "est_url": f"{settings.PORTAL_URL}/.well-known/est/",
+        "script_url": f"{settings.PORTAL_URL}{static('est/est-renew.sh')}",
+        "organisation_url": f"{settings.PORTAL_URL}/mijn/organisatie/",
+    }
+    with translation.override("nl"):
+        body = render_to_string("selfservice/mail/expiry_notice_system.txt", context)
+    EmailMessage(
+        subject=(
+            f"{settings.PORTAL_NAME}: systeemcertificaat {enrollment.certificate_name} "
+            f"van {holder.display_name} verloopt over {days} dagen"
+        ),
+        body=body,
+        to=[holder.contact_email],
+    ).send()

@@ -9,10 +9,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from ca.interface import Certificate
 from enrollment.models import Consent, Enrollment, OutgoingMail, PolicyDocument, RefusedAddress
 
 
@@ -29,8 +33,16 @@ class ConsentInline(admin.TabularInline):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(admin.ModelAdmin):
-    list_display = ["certificate_name", "holder", "kind", "status", "created_at", "expires_at"]
-    list_filter = ["kind", "status"]
+    list_display = [
+        "certificate_name",
+        "holder",
+        "kind",
+        "channel",
+        "status",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = ["kind", "channel", "status"]
     search_fields = ["holder__user_number", "holder__display_name", "certificate_name", "email"]
     list_select_related = ["holder"]
     fields = (
@@ -40,6 +52,10 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "certificate_name",
         "email",
         "status",
+        "channel",
+        "certificate_serial",
+        "renews_serial",
+        "renewal",
         "client_address",
         "created_at",
         "expires_at",
@@ -49,6 +65,37 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("certificate"))
+    def certificate_serial(self, enrollment: Enrollment) -> str:
+        certificate = enrollment.certificate
+        if certificate is None:
+            return "—"
+        return _certificate_line(certificate)
+
+    @admin.display(description=_("renews"))
+    def renews_serial(self, enrollment: Enrollment) -> str:
+        return _certificate_line(enrollment.renews) if enrollment.renews else "—"
+
+    @admin.display(description=_("renewed over EST"))
+    def renewal(self, enrollment: Enrollment) -> str:
+        renewal = enrollment.est_renewal
+        if renewal is None or renewal.certificate is None or enrollment.retires_at is None:
+            return "—"
+        return gettext("%(serial)s; the earlier certificate works until %(date)s") % {
+            "serial": renewal.certificate.serial_hex,
+            "date": date_format(timezone.localtime(enrollment.retires_at), "DATETIME_FORMAT"),
+        }
+
+
+def _certificate_line(certificate: Certificate) -> str:
+    state = (
+        gettext("revoked (%(reason)s)") % {"reason": certificate.get_revocation_reason_display()}
+        if certificate.is_revoked
+        else gettext("valid until %(date)s")
+        % {"date": date_format(timezone.localtime(certificate.not_after), "DATE_FORMAT")}
+    )
+    return f"{certificate.serial_hex} — {state}"
 
 
 @admin.register(PolicyDocument)
