@@ -86,7 +86,7 @@ def _answer_order(
     if placed.outcome == "same_key":
         issued = ca.certificate_for(enrollment.public_id)
         assert issued is not None  # the order says issued
-        enrollment.deliver_over_est(client_address=client_address(request))
+        enrollment.deliver_over_est(issued, client_address=client_address(request))
         return wire.certs_only([issued.certificate])
     if placed.outcome == "other_key" and placed.status == ca.OrderStatus.ISSUED:
         return refusal(request, other_key_issued)

@@ -263,11 +263,13 @@ class Enrollment(models.Model):
             return None
         return renewal.certificate.issued_at + timedelta(days=settings.RENEWAL_OVERLAP_DAYS)
 
-    def deliver_over_est(self, *, client_address: str) -> bool:
+    def deliver_over_est(self, certificate: ca.Certificate, *, client_address: str) -> bool:
         """EST handed the issued certificate to the software that asked for it: EST has no
         confirmation step, so that counts as installed (and an installation again retires
         what it replaces, as ``mark_installed`` does). False if it was delivered before."""
         with transaction.atomic():
+            # The CA's record says issued; its report to the RA may still be on its way.
+            Enrollment.objects.record_issued({self.public_id: certificate.pk})
             delivered = self.mark_installed()
             if delivered:
                 AuditEntry.objects.record(
@@ -275,7 +277,7 @@ class Enrollment(models.Model):
                     self,
                     actor=f"holder:{self.holder.user_number}",
                     client_address=client_address,
-                    details={"serial": self.certificate.serial_hex if self.certificate else ""},
+                    details={"serial": certificate.serial_hex},
                 )
         return delivered
 

@@ -130,6 +130,23 @@ def test_simpleenroll_answers_202_then_the_certificate_for_the_same_request(
     assert AuditEntry.objects.filter(event="certificate_delivered").count() == 1
 
 
+def test_the_certificate_is_delivered_and_recorded_before_the_workers_report_arrives(
+    est: Est,
+    system_enrollment: Callable[[], tuple[Enrollment, str]],
+    eager_tasks: None,
+    report_lost: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enrollment, code = system_enrollment()
+    body = csr_for(new_key())
+    with django_capture_on_commit_callbacks(execute=True):
+        est.post("simpleenroll", body, **basic(code))
+    assert est.post("simpleenroll", body, **basic(code)).status_code == 200
+    enrollment.refresh_from_db()
+    assert enrollment.certificate is not None
+    assert enrollment.status == EnrollmentStatus.INSTALLED
+
+
 def test_simpleenroll_takes_a_bearer_token_and_the_csr_with_or_without_transfer_encoding(
     est: Est,
     system_enrollment: Callable[[], tuple[Enrollment, str]],
