@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from ca.models import Certificate, CertificateAuthority, RevocationReason
+from ca.models import Certificate, CertificateAuthority, Order, RevocationReason
 from enrollment.models import Channel, Enrollment, EnrollmentStatus, RefusedAddress
 from tests.est.conftest import (
     OUTSIDE,
@@ -222,6 +222,16 @@ def test_simpleenroll_needs_tls_and_a_system_enrollment(
     personal_code = InstallCode.objects.mint(make_enrollment(kind="personal"))
     personal = est.post("simpleenroll", csr_for(new_key()), **basic(personal_code))
     assert personal.status_code == 403 and text(personal).startswith("personal_enrollment:")
+
+
+def test_a_blocked_holder_gets_no_certificate_with_an_open_install_code(
+    est: Est, system_enrollment: Callable[[], tuple[Enrollment, str]]
+) -> None:
+    enrollment, code = system_enrollment()
+    enrollment.holder.block(actor="test")
+    response = est.post("simpleenroll", csr_for(new_key()), **basic(code))
+    assert response.status_code == 403 and text(response).startswith("holder_blocked:")
+    assert not Order.objects.exists()
 
 
 def test_refusals_speak_the_language_the_client_asks_for(
