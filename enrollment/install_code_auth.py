@@ -100,4 +100,7 @@ def enrollment_of_code(
         return Refusal("install_code_replaced", 401)
     if not found.is_usable:
         return Refusal("install_code_expired", 410)
+    if found.enrollment.holder.is_blocked:
+        # A block puts the holder's certificates on hold; an open enrollment makes none.
+        return Refusal("holder_blocked", 403)
     return found.enrollment

@@ -15,6 +15,10 @@ API_ERRORS: dict[str, Promise] = {
     "install_code_unknown": _("This install code is not known. Download the installer again."),
     "install_code_replaced": _("A newer installer was downloaded; use that one."),
     "install_code_expired": _("This installer has expired. Ask your contact person for a new PIN."),
+    "holder_blocked": _(
+        "This user number is blocked. Your contact person or the portal's registration desk "
+        "can tell you why and unblock it."
+    ),
     "rate_limited": _("Too many requests. Wait a minute and try again."),
     "order_in_progress": _(
         "A certificate is already being made for another key of this enrollment."
@@ -72,6 +76,7 @@ AUTH_ERRORS = {
         ["install_code_unknown", "install_code_replaced"],
     ),
     "400": _error_response("Unknown format", ["unknown_format"]),
+    "403": _error_response("The holder is blocked", ["holder_blocked"]),
     "410": _error_response("The enrollment expired", ["install_code_expired"]),
     "429": _error_response("Too many requests for this code or address", ["rate_limited"]),
 }

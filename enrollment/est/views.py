@@ -114,8 +114,6 @@ def simpleenroll(request: HttpRequest) -> HttpResponse:
         return refusal(request, found.code, retry_after=found.retry_after)
     if found.kind != HolderKind.SYSTEM:
         return refusal(request, "personal_enrollment")
-    if found.holder.is_blocked:  # a block puts certificates on hold; it makes none either
-        return refusal(request, "holder_blocked")
     csr = _accepted_csr(request)
     if isinstance(csr, HttpResponse):
         return csr

@@ -125,6 +125,16 @@ class TestInstallCodes:
         assert response.status_code == 410 and response.json()["code"] == "install_code_expired"
         assert Order.objects.count() == 0
 
+    def test_a_blocked_holders_open_enrollment_gets_no_certificate(
+        self, client: Client, enrollment: Enrollment, code: str
+    ) -> None:
+        enrollment.holder.block(actor="test")
+        response = submit(client, code)
+        assert response.status_code == 403 and response.json()["code"] == "holder_blocked"
+        status = client.get("/api/v1/status", headers=auth(code))
+        assert status.status_code == 403 and status.json()["code"] == "holder_blocked"
+        assert Order.objects.count() == 0
+
     def test_codes_are_stored_only_as_sha256(self, code: str) -> None:
         stored = InstallCode.objects.get()
         assert code not in stored.code_hash and len(stored.code_hash) == 64
