@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ca import interface as ca
 from core.client_address import client_address
 from core.ratelimits import REFUSE
+from core.ratelimits import check as rate_check
 from enrollment.est import wire
 from enrollment.est.answers import refusal
 from enrollment.install_code_auth import Refusal, basic_password, bearer_token, enrollment_of_code
@@ -142,6 +143,16 @@ def simplereenroll(request: HttpRequest) -> HttpResponse:
     """Renewal with the current system certificate over mutual TLS (section 4.2.2)."""
     if not request.is_secure():
         return refusal(request, "tls_required")
+    # Each request is checked and audited: a client that loops is slowed down per address.
+    limit = rate_check(
+        request,
+        group="est.reenroll.address",
+        value=client_address(request),
+        rate=settings.API_SUBMIT_RATE_PER_ADDRESS,
+        when_down=REFUSE,
+    )
+    if limit.limited:
+        return refusal(request, "rate_limited", retry_after=limit.retry_after)
     checked = check_system_certificate(request)
     if isinstance(checked, Refused):
         return refusal(request, checked.code)

@@ -114,13 +114,17 @@ while :; do
     || fail 3 "cannot reach $PORTAL: $(cat "$WORK/curl-error") (the new key is kept for the next run)"
   case $status in
     200) break ;;
-    202)
+    202|429|503)
       polls=$((polls + 1))
       [ "$polls" -le "$MAX_POLLS" ] || fail 3 "the portal is still signing after $MAX_POLLS polls; the next run continues"
       wait=$(tr -d '\r' < "$WORK/headers" | sed -n 's/^[Rr]etry-[Aa]fter: *\([0-9][0-9]*\)$/\1/p' | head -n 1)
       case $wait in ''|*[!0-9]*) wait=2 ;; esac
       [ "$wait" -le 60 ] || wait=60
-      say "the portal is signing; asking again in $wait s"
+      if [ "$status" = 202 ]; then
+        say "the portal is signing; asking again in $wait s"
+      else
+        say "the portal is busy (HTTP $status); asking again in $wait s"
+      fi
       sleep "$wait" ;;
     *)
       reason=$(head -c 500 "$WORK/body" | tr -d '\r')

@@ -15,6 +15,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.cache import cache
 from django.test import Client
 
 from ca.models import Certificate, CertificateAuthority
@@ -89,6 +90,7 @@ def certificates_in(response: Any) -> list[x509.Certificate]:
 @pytest.fixture
 def est(client: Client, settings: Any) -> Est:
     settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
+    cache.clear()  # the rate limits start afresh
     return Est(client)
 
 

@@ -317,6 +317,18 @@ def test_a_renewed_certificate_cannot_be_renewed_again_for_another_key(
     assert Certificate.objects.count() == 2
 
 
+def test_a_client_that_loops_on_simplereenroll_is_slowed_down(
+    est: Est, system_certificate: Callable[..., SystemCertificate], settings: Any
+) -> None:
+    settings.API_SUBMIT_RATE_PER_ADDRESS = "2/m"
+    current = system_certificate()
+    body = csr_for(new_key(), current.certificate.subject)
+    answers = [est.post("simplereenroll", body, certificate=current.certificate) for _ in range(3)]
+    assert all(answer.status_code != 429 for answer in answers[:2])
+    assert answers[2].status_code == 429 and int(answers[2]["Retry-After"]) >= 1
+    assert text(answers[2]).startswith("rate_limited:")
+
+
 def test_simplereenroll_is_refused_outside_the_renewal_window(
     est: Est, system_certificate: Callable[..., SystemCertificate], settings: Any
 ) -> None:
