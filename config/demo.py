@@ -171,6 +171,9 @@ def serve(args: argparse.Namespace, files: TlsFiles) -> int:
     say()
     say(f"Portaal / portal:  https://{args.host}:{args.https_port}/")
     say(f"  (CRL, OCSP en CA-certificaten ook via / also at http://{args.host}:{args.port}/)")
+    say(
+        f"  EST voor systeemcertificaten / for system certificates: https://{args.host}:{args.https_port}/.well-known/est/ (docs/est.md)"
+    )
     say("Ctrl-C stopt het portaal en de ondertekenaar / stops the portal and its worker")
     while not stopping.wait(1):
         if worker.poll() is not None:

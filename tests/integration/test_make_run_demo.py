@@ -331,6 +331,7 @@ def test_est_enrolls_and_renews_the_demo_system_over_make_runs_https(
     """The README's EST recipe against `make run`: the demo system holder's install code from
     step 7, simpleenroll with curl, then simplereenroll with the certificate it got (the
     embedded server verifies it in the handshake; demo certificates are due at once)."""
+    assert f"{demo.url}/.well-known/est/" in demo.output()  # the console says where EST is
     user_number, pin = demo.holder("system")
     browser = playwright.chromium.launch(
         executable_path=require_binary("chromium"), args=CHROMIUM_FLAGS
