@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from ca import interface as ca
-from enrollment.choices import Channel, EnrollmentStatus, HolderKind
+from enrollment.choices import Channel, EnrollmentStatus, HolderKind, HolderStatus
 
 if TYPE_CHECKING:
     from enrollment.models.consents import Consent
@@ -39,13 +39,26 @@ class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
             *[When(public_id=ref, then=Value(pk)) for ref, pk in certificates.items()],
             output_field=models.BigIntegerField(),
         )
-        return self.filter(public_id__in=list(certificates), certificate=None).update(
+        recorded = self.filter(public_id__in=list(certificates), certificate=None).update(
             certificate_id=certificate_of,
             status=Case(
                 When(status=EnrollmentStatus.READY, then=Value(EnrollmentStatus.ISSUED)),
                 default=F("status"),
             ),
         )
+        if recorded:
+            self._hold_for_blocked_holders(list(certificates))
+        return recorded
+
+    def _hold_for_blocked_holders(self, references: list[uuid.UUID]) -> None:
+        """A certificate signed for a holder blocked while its order waited is put on hold
+        at once, as the block put the holder's other certificates on hold."""
+        holder_model = cast("type[Holder]", self.model._meta.get_field("holder").related_model)
+        blocked = holder_model.objects.filter(
+            status=HolderStatus.BLOCKED, enrollments__public_id__in=references
+        ).distinct()
+        for holder in blocked:
+            ca.revoke_holder_certificates(holder.ca_reference, actor="system:holder_blocked")
 
     def record_missed_certificates(self, *, older_than: timedelta, limit: int = 500) -> int:
         """Record certificates whose report from the CA was lost (its worker died after the
