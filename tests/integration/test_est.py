@@ -83,14 +83,14 @@ class Curl:
 
     def until_issued(self, path: str, **kwargs: Any) -> Answer:
         """Repeat the request while it answers 202, waiting what Retry-After says."""
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             answer = self(path, **kwargs)
             if answer.status != 202:
                 return answer
             assert "Retry-After: 2" in answer.headers.replace("retry-after", "Retry-After")
-            assert time.monotonic() < deadline, "still 202 after a minute"
-            time.sleep(0.5)
+            assert time.monotonic() < deadline, "still 202 after three minutes"
+            time.sleep(2)  # as Retry-After says, as a client does
 
 
 def openssl(*args: str, input: bytes | None = None) -> bytes:
@@ -167,8 +167,11 @@ def system_enrollment(name: str = "Koppeling") -> tuple[Enrollment, str]:
 
 
 @pytest.fixture
-def est(nginx: str, server_tls: ServerTls, tmp_path: Path) -> Curl:
+def est(nginx: str, server_tls: ServerTls, tmp_path: Path, settings: Any) -> Curl:
     require_binary("openssl")
+    # Every request comes from 127.0.0.1, and the shared Redis keeps the counts of the other
+    # tests of this minute: the rate limits are not what these tests are about.
+    settings.API_SUBMIT_RATE_PER_ADDRESS = "1000/m"
     folder = tmp_path / "curl"
     folder.mkdir()
     return Curl(nginx, server_tls, folder)
@@ -337,7 +340,7 @@ def test_est_refuses_what_it_must_through_nginx(
 
 
 def wait_for_certificate(enrollment: Enrollment) -> Certificate:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         enrollment.refresh_from_db()
         found = Certificate.objects.filter(reference=enrollment.public_id).first()
