@@ -20,7 +20,7 @@ from core.ratelimits import WhenDown
 from core.ratelimits import check as rate_check
 from enrollment.models import Enrollment, InstallCode
 
-# Longer than any code the portal mints (43 characters); anything longer is not looked up.
+# Longer than any code the portal mints (43 characters): the bound on what HTTP Basic may carry.
 MAX_CODE_LENGTH = 100
 
 
@@ -93,7 +93,7 @@ def enrollment_of_code(
     )
     if wait is not None:
         return Refusal("rate_limited", 429, wait)
-    found = InstallCode.objects.find(code) if len(code) <= MAX_CODE_LENGTH else None
+    found = InstallCode.objects.find(code)  # (which does not look up over-long codes)
     if found is None:
         return Refusal("install_code_unknown", 401)
     if found.replaced_at is not None:

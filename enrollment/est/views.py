@@ -36,7 +36,7 @@ LABELS = {"system": HolderKind.SYSTEM, "personal": HolderKind.PERSONAL}
 RETRY_AFTER_SECONDS = 2
 
 
-def est_endpoint(method: str) -> Callable[[View], View]:
+def est_endpoint(allowed_method: Callable[[View], View]) -> Callable[[View], View]:
     """An EST operation: the label checked, no cookies (so no CSRF), never cached."""
 
     def decorator(view: View) -> View:
@@ -49,19 +49,18 @@ def est_endpoint(method: str) -> Callable[[View], View]:
 
         wrapped.__name__ = view.__name__
         wrapped.__doc__ = view.__doc__
-        allowed = require_GET if method == "GET" else require_POST
-        return csrf_exempt(never_cache(allowed(wrapped)))
+        return csrf_exempt(never_cache(allowed_method(wrapped)))
 
     return decorator
 
 
-@est_endpoint("GET")
+@est_endpoint(require_GET)
 def cacerts(request: HttpRequest) -> HttpResponse:
     """The CA certificates (section 4.1): every unexpired root and issuing CA."""
     return wire.certs_only(ca.est_ca_certificates())
 
 
-@est_endpoint("GET")
+@est_endpoint(require_GET)
 def csrattrs(request: HttpRequest) -> HttpResponse:
     """The key types and sizes the CA accepts (section 4.5)."""
     return wire.base64_response(wire.csr_attributes(), wire.CSR_ATTRIBUTES)
@@ -94,7 +93,7 @@ def _answer_order(
     return refusal(request, "order_in_progress")
 
 
-@est_endpoint("POST")
+@est_endpoint(require_POST)
 def simpleenroll(request: HttpRequest) -> HttpResponse:
     """A system enrollment's first certificate (section 4.2.1); the install code from the
     step-7 page authenticates, as HTTP Basic password or bearer token."""
@@ -138,7 +137,7 @@ def _same_names(csr: x509.CertificateSigningRequest, current: x509.Certificate) 
     return alternative_names(csr.extensions) == alternative_names(current.extensions)
 
 
-@est_endpoint("POST")
+@est_endpoint(require_POST)
 def simplereenroll(request: HttpRequest) -> HttpResponse:
     """Renewal with the current system certificate over mutual TLS (section 4.2.2)."""
     if not request.is_secure():
