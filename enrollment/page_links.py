@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from enrollment.models import Enrollment
@@ -40,3 +41,13 @@ def remember(request: HttpRequest, public_id: str) -> None:
     known = request.session.get(SESSION_ENROLLMENTS, [])
     if public_id not in known:
         request.session[SESSION_ENROLLMENTS] = [*known[-9:], public_id]
+
+
+def own_enrollment(request: HttpRequest, public_id: str) -> Enrollment:
+    """The enrollment, if this browser made it or came through the confirmation e-mail's
+    link; any other browser is told it does not exist (404)."""
+    if str(public_id) not in request.session.get(SESSION_ENROLLMENTS, []):
+        raise Http404
+    return get_object_or_404(
+        Enrollment.objects.select_related("holder__organisation"), public_id=public_id
+    )

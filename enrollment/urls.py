@@ -23,6 +23,7 @@ urlpatterns = [
     path("enroll/<uuid:public_id>/installer/", views.download_installer, name="installer"),
     path("enroll/<uuid:public_id>/install-code/", views.show_install_code, name="install-code"),
     path("enroll/<uuid:public_id>/mail-link/", handoff.mail_link, name="mail-link"),
+    path("enroll/<uuid:public_id>/link-qr.svg", handoff.link_qr, name="link-qr"),
     path("api/v1/csr", api.submit_csr, name="api-csr"),
     path("api/v1/status", api.status, name="api-status"),
     path("api/v1/certificate", api.certificate, name="api-certificate"),

@@ -14,7 +14,6 @@ from ca import interface as ca
 from enrollment import handoff, installers, page_links
 from enrollment.models import Enrollment, InstallCode, InstallProgress, PolicyDocument
 from enrollment.openapi import ALL_ERROR_CODES, ERROR_MESSAGES
-from enrollment.page_links import SESSION_ENROLLMENTS
 from enrollment.wizard import PROGRESS, TOTAL_STEPS
 
 PROGRESS_MESSAGES: dict[str, Promise] = {
@@ -45,15 +44,6 @@ def choose(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _own_enrollment(request: HttpRequest, public_id: str) -> Enrollment:
-    """The enrollment, if this browser made it or came through the confirmation e-mail's link."""
-    if str(public_id) not in request.session.get(SESSION_ENROLLMENTS, []):
-        raise Http404
-    return get_object_or_404(
-        Enrollment.objects.select_related("holder__organisation"), public_id=public_id
-    )
-
-
 def installation(request: HttpRequest, public_id: str) -> HttpResponse:
     """STAP 7: start the installer and follow the enrollment's progress."""
     token = request.GET.get("toegang")
@@ -61,7 +51,7 @@ def installation(request: HttpRequest, public_id: str) -> HttpResponse:
         if page_links.open_link(request, str(public_id), token):
             return redirect("enrollment:installation", public_id=public_id)
         raise Http404
-    return _installation_page(request, _own_enrollment(request, public_id))
+    return _installation_page(request, page_links.own_enrollment(request, public_id))
 
 
 def _installation_page(
@@ -143,7 +133,7 @@ def _downloadable(enrollment: Enrollment, progress: str) -> bool:
 @never_cache
 def installation_status(request: HttpRequest, public_id: str) -> JsonResponse:
     """What the step-7 page polls to follow the progress without a reload."""
-    enrollment = _own_enrollment(request, public_id)
+    enrollment = page_links.own_enrollment(request, public_id)
     progress, error_code = enrollment.progress()
     return JsonResponse(install_status(enrollment, progress, error_code))
 
@@ -151,7 +141,7 @@ def installation_status(request: HttpRequest, public_id: str) -> JsonResponse:
 @require_POST
 def download_installer(request: HttpRequest, public_id: str) -> HttpResponse:
     """ "Start installeren": an installer for the chosen system, bound by a new install code."""
-    enrollment = _own_enrollment(request, public_id)
+    enrollment = page_links.own_enrollment(request, public_id)
     platform = request.POST.get("platform", "")
     if platform not in installers.PLATFORMS or not _downloadable(
         enrollment, enrollment.progress()[0]
@@ -188,7 +178,7 @@ def show_install_code(request: HttpRequest, public_id: str) -> HttpResponse:
     so no redirect. The form names the code it replaces; a reload or a double click sends
     that form again after the code was made, and is told so instead of replacing it.
     """
-    enrollment = _own_enrollment(request, public_id)
+    enrollment = page_links.own_enrollment(request, public_id)
     if enrollment.kind != "system" or not enrollment.is_open:
         return redirect("enrollment:installation", public_id=public_id)
     if request.POST.get("replaces", "") != str(_latest_install_code(enrollment)):

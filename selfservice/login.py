@@ -8,14 +8,11 @@ cannot be carried to another machine without the key.
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import qrcode
-import qrcode.image.svg
 from cryptography.hazmat.primitives import hashes
 from django import forms
 from django.conf import settings
@@ -31,6 +28,7 @@ from django_ratelimit.core import is_ratelimited
 
 from audit.models import AuditEntry
 from ca.interface import Certificate
+from core import qr
 from core.client_address import client_address, ratelimit_key
 from core.client_certificate import verification_state, verified_certificate
 from enrollment import user_numbers
@@ -232,13 +230,6 @@ def otpauth_uri(holder: Holder, secret: bytes) -> str:
     return f"otpauth://totp/{label}?secret={key}&issuer={quote(settings.PORTAL_NAME)}&digits=6&period=30"
 
 
-def qr_svg(data: str) -> str:
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue().decode()
-
-
 @never_cache
 def authenticator_setup(request: HttpRequest) -> HttpResponse:
     """First login: link an authenticator app (QR code or key), confirmed with one code."""
@@ -269,7 +260,7 @@ def authenticator_setup(request: HttpRequest) -> HttpResponse:
         "selfservice/authenticator_setup.html",
         {
             "form": form,
-            "qr_svg": qr_svg(uri),
+            "qr_svg": qr.svg(uri, box_size=8),
             "secret_text": " ".join(
                 base64.b32encode(secret).decode().rstrip("=")[i : i + 4] for i in range(0, 32, 4)
             ),

@@ -94,8 +94,13 @@ def test_a_phone_or_tablet_is_sent_to_the_computer_first(
     assert "button-primary" not in (install.get_attribute("class") or "")
     # The handoff comes before the installer on the page.
     assert mail.bounding_box()["y"] < install.bounding_box()["y"]  # type: ignore[index]
+    code = page.locator(".qr img")
+    # Fetched only once the holder asks for it (a lazy image in a closed <details>).
+    assert code.evaluate("image => image.naturalWidth") == 0
     page.get_by_text(texts["qr"]).click()
-    assert page.locator(".qr svg").is_visible()
+    code.wait_for()
+    page.wait_for_function("document.querySelector('.qr img').naturalWidth > 0")
+    assert code.is_visible()
     assert_no_violations(page)
     shoot(page, f"step7-{device}-{language}")
     page.get_by_role("button", name=texts["mail"]).click()

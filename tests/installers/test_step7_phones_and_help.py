@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from ca.models import CertificateAuthority
+from core import qr
+from enrollment import page_links
 from enrollment.handoff import is_phone_or_tablet
 from enrollment.models import Enrollment, OutgoingMail
 from tests.installers.test_step7_page import MAC_UA, WINDOWS_UA, page_links_session, url
@@ -51,6 +54,11 @@ def owner(client: Client, enrollment: Enrollment) -> Client:
     return client
 
 
+@pytest.fixture
+def client_for_another_browser() -> Client:
+    return Client()
+
+
 def primary_buttons(html: str) -> list[str]:
     return re.findall(r'class="button button-primary"[^>]*>([^<]+)<', html)
 
@@ -64,8 +72,26 @@ def test_a_phone_is_told_to_finish_on_the_computer_and_offered_no_installer_firs
     assert handoff is not None and "hidden" not in handoff.group(0)
     assert "Rond af op uw computer" in html
     assert primary_buttons(html) == ["Mail mij de link"]
-    assert "<svg" in html and "Toon de link als QR-code" in html
+    assert "Toon de link als QR-code" in html
+    # The code is an image the browser fetches when the holder opens it.
+    assert f'<img src="{url(enrollment, "link-qr.svg")}"' in html and 'loading="lazy"' in html
+    assert "<svg" not in html
     assert "?toegang=" in html  # the link itself, to type or scan
+
+
+def test_the_qr_code_is_the_step7_link_for_this_browser_only(
+    owner: Client, client_for_another_browser: Client, enrollment: Enrollment
+) -> None:
+    with mock.patch("django.core.signing.time.time", return_value=1_800_000_000):
+        answer = owner.get(url(enrollment, "link-qr.svg"))
+        expected = qr.svg(page_links.make_link(enrollment), box_size=6)
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "image/svg+xml"
+    assert answer.content.decode() == expected and expected.startswith("<svg")
+    assert "no-store" in answer["Cache-Control"]  # the link opens the page: kept nowhere
+    assert answer["Content-Security-Policy"] == "default-src 'none'"
+    assert client_for_another_browser.get(url(enrollment, "link-qr.svg")).status_code == 404
+    assert owner.post(url(enrollment, "link-qr.svg")).status_code == 405
 
 
 @pytest.mark.parametrize("agent", [WINDOWS_UA, MAC_UA])
