@@ -48,18 +48,23 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = _Client
 
-    def count(self, key: str) -> int:
-        """Add one to a counter that never expires, created at 1: one INCR, where ``add``
-        and then ``incr`` take two round trips and a script."""
-        key = self.make_and_validate_key(key)
-        client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
-        return int(client.incr(key))
+    def count(self, *keys: str) -> list[int]:
+        """Add one to each counter, which never expires and is created at 1: one INCR per
+        key in one round trip, where ``add`` and then ``incr`` take two and a script."""
+        made = [self.make_and_validate_key(key) for key in keys]
+        client = self._cache.get_client(write=True)  # type: ignore[attr-defined]
+        with client.pipeline(transaction=False) as pipeline:
+            for key in made:
+                pipeline.incr(key)
+            return [int(value) for value in pipeline.execute()]
 
 
-def count(key: str) -> None:
-    """Add one to a counter of the default cache that never expires."""
+def count(*keys: str) -> None:
+    """Add one to each counter of the default cache that never expires."""
     shared = caches["default"]
     if isinstance(shared, RedisCache):
-        shared.count(key)
-    elif not shared.add(key, 1, timeout=None):
-        shared.incr(key)
+        shared.count(*keys)
+        return
+    for key in keys:
+        if not shared.add(key, 1, timeout=None):
+            shared.incr(key)

@@ -13,9 +13,10 @@ def funnel_key(kind: str, step: str, event: str) -> str:
     return f"metrics:funnel:{kind}:{step}:{event}"
 
 
-def count_funnel(kind: str, step: str, event: str) -> None:
-    """Count a visitor entering or completing a wizard step (shared cache: all processes)."""
+def count_funnel(kind: str, *events: tuple[str, str]) -> None:
+    """Count visitors entering or completing wizard steps, ``(step, event)`` pairs, in the
+    shared cache (all processes) and one round trip."""
     try:
-        shared_cache.count(funnel_key(kind, step, event))
+        shared_cache.count(*(funnel_key(kind, step, event) for step, event in events))
     except Exception:  # metrics must never break the wizard
         return

@@ -128,7 +128,7 @@ class EnrollmentWizard(NamedUrlSessionWizardView):
         return kept
 
     def process_step(self, form: WizardStepForm) -> MultiValueDict[str, Any]:
-        count_funnel(self.kind, str(self.steps.current), "completed")
+        # A completed step is counted with what follows it (render_next_step, render_done).
         if isinstance(form, UserDataForm) and form.verdict is not None:
             if self.verified and self.verified.holder_id != form.verified_holder().holder_id:
                 # Another user number: nothing typed for the previous holder carries over.
@@ -182,7 +182,7 @@ class EnrollmentWizard(NamedUrlSessionWizardView):
             # A new wizard ("?opnieuw", or nothing in the session yet).
             restart_message = self.storage.extra_data.get(RESTART_MESSAGE)
             if self.storage.current_step is None or "opnieuw" in request.GET:
-                count_funnel(self.kind, str(self.steps.first), "entered")
+                count_funnel(self.kind, (str(self.steps.first), "entered"))
             self.storage.reset()
             self.storage.current_step = self.steps.first
             if restart_message and "opnieuw" not in request.GET:
@@ -328,7 +328,11 @@ class EnrollmentWizard(NamedUrlSessionWizardView):
 
     def render_next_step(self, form: Any, **kwargs: Any) -> HttpResponse:
         step_memory.forget_draft(self.storage, self.steps.current)
-        count_funnel(self.kind, str(self.steps.next), "entered")
+        count_funnel(
+            self.kind,
+            (str(self.steps.current), "completed"),
+            (str(self.steps.next), "entered"),
+        )
         return super().render_next_step(form, **kwargs)
 
     def render_revalidation_failure(
@@ -353,6 +357,7 @@ class EnrollmentWizard(NamedUrlSessionWizardView):
     # --- The end --------------------------------------------------------------------------
 
     def render_done(self, form: Any, **kwargs: Any) -> HttpResponse:
+        count_funnel(self.kind, (str(self.steps.current), "completed"))
         # Re-validate every stored step without asking again for secrets (see the forms).
         self._revalidating = True
         final_forms = {}

@@ -111,18 +111,25 @@ class ActivationCode(models.Model):
         are counted one by one and the block after the last allowed failure cannot be raced.
         """
         with transaction.atomic():
-            holder = Holder.objects.select_for_update().filter(user_number=user_number).first()
+            # The holder's latest PIN with the holder, in one query that locks the holder.
+            latest = (
+                cls.objects.select_related("holder")
+                .select_for_update(of=("holder",))
+                .filter(holder__user_number=user_number, revoked_at=None)
+                .order_by("-created_at")
+                .first()
+            )
+            holder = (
+                latest.holder
+                if latest is not None
+                else Holder.objects.select_for_update().filter(user_number=user_number).first()
+            )
             if (
                 holder is not None
                 and holder.is_blocked
                 and holder.block_reason == BlockReason.PIN_ATTEMPTS
             ):
                 return PinVerdict(PinCheck.BLOCKED, holder)
-            latest = None
-            if holder is not None:
-                latest = (
-                    holder.activation_codes.filter(revoked_at=None).order_by("-created_at").first()
-                )
             if latest is None or not check_password(pin, latest.pin_hash):
                 if latest is None:
                     check_password(pin, _DUMMY_PIN_HASH)

@@ -121,7 +121,11 @@ class TestHappyPath:
                 post()
             sql = [query["sql"] for query in queries.captured_queries]
             reads[step] = (
-                sum('FROM "enrollment_holder"' in statement for statement in sql),
+                sum(
+                    'FROM "enrollment_holder"' in statement
+                    or 'JOIN "enrollment_holder"' in statement
+                    for statement in sql
+                ),
                 sum(
                     statement.startswith("SELECT")
                     and 'FROM "enrollment_enrollment"' in statement

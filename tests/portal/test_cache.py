@@ -58,7 +58,8 @@ def test_cache_operations_reuse_one_redis_client(
 def test_count_creates_a_counter_at_one_that_never_expires_and_counts_up(
     cache: RedisCache, redis_url: str
 ) -> None:
-    assert cache.count("funnel") == 1
-    assert cache.count("funnel") == 2
+    assert cache.count("funnel") == [1]
+    assert cache.count("funnel", "other") == [2, 1]  # in one round trip
     assert cache.get("funnel") == 2
     assert redis.Redis.from_url(redis_url).ttl(cache.make_key("funnel")) == -1
+    assert redis.Redis.from_url(redis_url).ttl(cache.make_key("other")) == -1

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from django.db import connection
 
 from ca.models import CertificateAuthority, RevocationReason
 from enrollment.models import Enrollment
 from selfservice.reminders import send_due_reminders
 from tests.fixtures.ca import certificate_of, fixture_bytes, order_for
+from tests.fixtures.concurrency import at_once
 from tests.stack_ports import free_port
 
 pytestmark = pytest.mark.django_db
@@ -88,19 +88,7 @@ def test_two_beats_at_once_send_one_mail(
 ) -> None:
     # Real concurrency needs a real database: SQLite's in-memory test database locks tables.
     with time_machine.travel(certificate_of(enrollment).not_after - timedelta(days=20), tick=False):
-        results: list[int] = []
-
-        def beat() -> None:
-            try:
-                results.append(send_due_reminders())
-            finally:
-                connection.close()
-
-        runs = [threading.Thread(target=beat) for _ in range(2)]
-        for run in runs:
-            run.start()
-        for run in runs:
-            run.join(timeout=30)
+        results = at_once(send_due_reminders, 2)
     assert sorted(results) == [0, 1]
     # (The contact person's user-number mail of the holder's creation also went out.)
     assert [m["To"] for m in smtp.messages].count(enrollment.email) == 1
