@@ -182,6 +182,8 @@ def test_chromium_logs_in_with_the_certificate_password_and_authenticator_code(
         page.get_by_label("Gebruikersnummer", exact=True).fill(holder.user_number)
         page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Inloggen").click()
+        # The QR code is inline SVG (core.qr), drawn and shown, next to the key to type.
+        assert page.locator(".qr svg").is_visible()
         key_text = page.locator("code.secret").inner_text().replace(" ", "")
         secret = base64.b32decode(key_text + "=" * (-len(key_text) % 8))
         page.get_by_label("Code uit uw authenticatie-app").fill(f"{TOTP(secret).token():06d}")
