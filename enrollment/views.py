@@ -60,8 +60,12 @@ def _installation_page(
     install_code: str | None = None,
     notice: str = "",
 ) -> HttpResponse:
-    detected = installers.detect_platform(request.META.get("HTTP_USER_AGENT", ""))
-    platforms = sorted(installers.PLATFORMS.values(), key=lambda p: p.key != detected)
+    handoff_context = handoff.context(request, enrollment)
+    platforms = list(installers.PLATFORMS.values())
+    if not handoff_context["mobile"]:
+        # A phone's own system says nothing about the computer's: it gets no first choice.
+        detected = installers.detect_platform(request.META.get("HTTP_USER_AGENT", ""))
+        platforms.sort(key=lambda p: p.key != detected)
     progress, error_code = enrollment.progress()
     response = render(
         request,
@@ -73,7 +77,7 @@ def _installation_page(
             "progress": _progress(7, skip_password=enrollment.kind == "system"),
             "platforms": platforms,
             # Phones and tablets: finish on the computer (enrollment.handoff).
-            "handoff": handoff.context(request, enrollment),
+            "handoff": handoff_context,
             "install": install_status(enrollment, progress, error_code),
             "install_code": install_code,
             "install_code_notice": notice,

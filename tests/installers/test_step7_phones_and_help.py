@@ -72,6 +72,9 @@ def test_a_phone_is_told_to_finish_on_the_computer_and_offered_no_installer_firs
     assert handoff is not None and "hidden" not in handoff.group(0)
     assert "Rond af op uw computer" in html
     assert primary_buttons(html) == ["Mail mij de link"]
+    # No system is guessed from the phone's: the computer's is chosen from all three.
+    assert re.findall(r'name="platform" value="(\w+)"', html) == ["windows", "macos", "linux"]
+    assert "voor macOS" not in html and "voor Windows" not in html
     assert "Toon de link als QR-code" in html
     # The code is an image the browser fetches when the holder opens it.
     assert f'<img src="{url(enrollment, "link-qr.svg")}"' in html and 'loading="lazy"' in html
