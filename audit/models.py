@@ -33,6 +33,8 @@ class AuditEvent(models.TextChoices):
     LOGIN_FAILED = "login_failed", _("login failed")
     CERTIFICATE_USED = "certificate_used", _("system certificate used")
     RENEWAL_REQUESTED = "renewal_requested", _("renewal requested over EST")
+    ENROLLMENT_REGISTERED = "enrollment_registered", _("registration completed")
+    INSTALL_AGAIN_REQUESTED = "install_again_requested", _("installing again requested")
     CERTIFICATE_DELIVERED = "certificate_delivered", _("certificate delivered over EST")
     ACCESS_REFUSED = "access_refused", _("access refused")
     HOLDER_BLOCKED = "holder_blocked", _("holder blocked")

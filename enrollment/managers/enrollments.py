@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from audit.models import AuditEntry
+from audit.models import AuditEntry, AuditEvent
 from ca import interface as ca
 from enrollment.choices import Channel, EnrollmentStatus, HolderKind, HolderStatus
 
@@ -172,6 +172,15 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             )
             for consent in consents
         )
+        # In this transaction: no registration without its entry, no entry without it.
+        AuditEntry.objects.record(
+            AuditEvent.INSTALL_AGAIN_REQUESTED if renews_id else AuditEvent.ENROLLMENT_REGISTERED,
+            enrollment,
+            actor=f"holder:{holder.user_number}",
+            client_address=client_address or None,
+            details={"certificate_name": certificate_name}
+            | ({"keeps_previous": not supersedes_on_install} if renews_id else {}),
+        )
         return enrollment
 
     @transaction.atomic
@@ -281,7 +290,7 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             expires_at=timezone.now() + timedelta(days=settings.ENROLLMENT_VALIDITY_DAYS),
         )
         AuditEntry.objects.record(
-            "renewal_requested",
+            AuditEvent.RENEWAL_REQUESTED,
             renewal,
             actor=actor,
             client_address=client_address,

@@ -1,4 +1,5 @@
-"""Block, unblock and PIN issue write their own audit entry, with the actor, or nothing at all."""
+"""Block, unblock, PIN issue and registration write their own audit entry, with the actor, or
+nothing at all."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from audit.models import AuditEntry, AuditEvent
-from enrollment.models import ActivationCode, BlockReason, Holder, HolderStatus, PinCheck
+from enrollment.models import (
+    ActivationCode,
+    BlockReason,
+    Enrollment,
+    Holder,
+    HolderStatus,
+    PinCheck,
+)
 from tests.enrollment import admin_pages
-from tests.enrollment.factories import issue_holder
+from tests.enrollment.factories import issue_holder, make_policy
+from tests.enrollment.wizard_client import WizardWalker
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +152,38 @@ def test_the_admin_s_pin_actions_record_the_admin(admin_client: Client, action: 
     admin_pages.run_action(admin_client, action, [holder])
     [entry] = _entries(AuditEvent.PIN_ISSUED, holder)
     assert entry.actor == "admin:beheer"
+
+
+def test_a_finished_wizard_records_one_registration_with_the_holder_as_actor(
+    client: Client,
+) -> None:
+    make_policy()
+    holder, pin = issue_holder()
+    WizardWalker(client).complete(holder.user_number, pin, name="MIJNPC")
+    enrollment = Enrollment.objects.get(holder=holder)
+    (entry,) = AuditEntry.objects.filter(event=AuditEvent.ENROLLMENT_REGISTERED)
+    assert entry.actor == f"holder:{holder.user_number}"
+    assert entry.object_id == str(enrollment.pk) and entry.client_address == "127.0.0.1"
+    assert entry.details == {"certificate_name": "MIJNPC"}
+
+
+def test_a_registration_whose_audit_entry_fails_makes_nothing_and_keeps_the_pin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_policy()
+    holder, _pin = issue_holder()
+    code = ActivationCode.objects.get(holder=holder)
+    monkeypatch.setattr(AuditEntry.objects, "record", _raise)
+    with pytest.raises(AuditWriteFailed):
+        Enrollment.objects.complete(
+            holder_id=holder.pk,
+            activation_code_id=code.pk,
+            email="a.janssen@example.org",
+            certificate_name="MIJNPC",
+            password_hash="!",
+            consents=[],
+            client_address="192.0.2.1",
+        )
+    assert not Enrollment.objects.exists()
+    code.refresh_from_db()
+    assert code.used_at is None

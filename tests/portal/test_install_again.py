@@ -9,6 +9,7 @@ import pytest
 from cryptography import x509
 from django.test import Client
 
+from audit.models import AuditEntry, AuditEvent
 from ca.models import Certificate, RevocationReason
 from enrollment import page_links
 from enrollment.models import Enrollment, Holder
@@ -81,6 +82,10 @@ def test_with_the_password_the_holder_gets_a_new_enrollment_with_a_download(
     assert again.activation_code is None and again.password_hash == first.password_hash
     html = client.get(response["Location"]).content.decode()
     assert f'action="/enroll/{again.public_id}/installer/"' in html and "TWEEDE" in html
+    (entry,) = AuditEntry.objects.filter(event=AuditEvent.INSTALL_AGAIN_REQUESTED)
+    assert entry.actor == f"holder:{first.holder.user_number}"
+    assert entry.object_id == str(again.pk)
+    assert entry.details == {"certificate_name": "TWEEDE", "keeps_previous": False}
 
 
 def test_a_wrong_password_is_refused_and_makes_nothing(client: Client, first: Enrollment) -> None:
@@ -104,6 +109,7 @@ def test_a_reload_or_second_click_says_already_done_and_makes_nothing_twice(
     assert one["Location"] == two["Location"]
     assert Enrollment.objects.count() == 2
     assert "al gevraagd om opnieuw te installeren" in client.get(two["Location"]).content.decode()
+    assert AuditEntry.objects.filter(event=AuditEvent.INSTALL_AGAIN_REQUESTED).count() == 1
 
 
 def test_installing_the_new_certificate_revokes_the_earlier_one_as_superseded(
