@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) is believed from nginx only.
+    "core.client_address.ForwardedProtoMiddleware",
     "core.request_id.RequestIdMiddleware",
     # Outside everything that can answer an error, so each error under the API's prefixes
     # (404, 405, 410, 413, 414, 500) becomes JSON with a code; see core/api_errors.py.

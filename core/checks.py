@@ -263,3 +263,18 @@ def proxy_secret_without_proxies(app_configs: Any, **kwargs: Any) -> list[Warnin
             )
         ]
     return []
+
+
+@register("portal")
+def https_redirect_without_proxies(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    # X-Forwarded-Proto is believed from TRUSTED_PROXIES only (core.client_address).
+    if settings.SECURE_SSL_REDIRECT and not settings.TRUSTED_PROXIES:
+        return [
+            Warning(
+                "SECURE_SSL_REDIRECT is on but TRUSTED_PROXIES is empty: behind nginx every "
+                "request looks like plain HTTP and is redirected to HTTPS again and again.",
+                hint="Set TRUSTED_PROXIES to nginx's network, e.g. 172.28.1.0/24.",
+                id="portal.W012",
+            )
+        ]
+    return []

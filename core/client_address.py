@@ -8,18 +8,24 @@ A trusted proxy is an address in TRUSTED_PROXIES that also knows PROXY_SECRET (w
 set). The address alone is not enough: in docker compose every web container and the
 network's gateway share nginx's network, and only nginx has been given the secret
 (deploy/nginx/proxy-secret.sh).
+
+The same goes for X-Forwarded-Proto, which Django believes (SECURE_PROXY_SSL_HEADER) to
+tell whether the client spoke HTTPS: ``ForwardedProtoMiddleware`` drops it from anyone but
+nginx, so that a client reaching web directly cannot claim TLS it did not use.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 # nginx sends PROXY_SECRET in this header on every proxied request.
 PROXY_SECRET_HEADER = "HTTP_X_PROXY_SECRET"  # noqa: S105 - a header name
+FORWARDED_PROTO_HEADER = "HTTP_X_FORWARDED_PROTO"
 
 
 def is_trusted_proxy(address: str) -> bool:
@@ -65,3 +71,16 @@ def client_address(request: HttpRequest) -> str:
 def ratelimit_key(group: str, request: HttpRequest) -> str:
     """django-ratelimit key function: one bucket per trusted client address."""
     return client_address(request)
+
+
+class ForwardedProtoMiddleware:
+    """X-Forwarded-Proto counts only when nginx sent it (first in MIDDLEWARE, before
+    anything asks ``request.is_secure()``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if FORWARDED_PROTO_HEADER in request.META and not from_trusted_proxy(request):
+            del request.META[FORWARDED_PROTO_HEADER]
+        return self.get_response(request)

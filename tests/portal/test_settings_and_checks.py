@@ -53,8 +53,13 @@ def test_production_without_a_secret_key_refuses_to_start() -> None:
 
 
 def test_deploy_check_passes_with_production_settings() -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING")
+    # Behind nginx as in docker-compose.yml: its network and the secret it sends.
+    edge = {"TRUSTED_PROXIES": "172.28.1.0/24", "PROXY_SECRET": "0123456789abcdef" * 4}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", extra_env=edge)
     assert result.returncode == 0, result.stdout + result.stderr
+    # Without nginx's network nothing is believed to be HTTPS, and the redirect never ends.
+    alone = manage("check", "--deploy", "--fail-level", "WARNING")
+    assert alone.returncode != 0 and "portal.W012" in alone.stderr
 
 
 def test_deploy_check_fails_while_captcha_test_mode_is_on() -> None:

@@ -151,6 +151,24 @@ def test_a_request_id_is_kept_only_from_nginx(client: Client, db: None) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("peer", "with_secret", "believed"),
+    [(NGINX, True, True), (NGINX, False, False), (OTHER, True, False), (OTHER, False, False)],
+)
+def test_x_forwarded_proto_https_is_believed_only_from_nginx(
+    client: Client, db: None, peer: str, with_secret: bool, believed: bool
+) -> None:
+    meta: dict[str, Any] = {"REMOTE_ADDR": peer, "HTTP_X_FORWARDED_PROTO": "https"}
+    if with_secret:
+        meta["HTTP_X_PROXY_SECRET"] = SECRET
+    # EST answers only over HTTPS: a direct client's claim of TLS is not taken.
+    answer = client.post(
+        "/.well-known/est/simpleenroll", b"", content_type="application/pkcs10", **meta
+    )
+    assert answer.status_code == 401 if believed else answer.status_code == 403
+    assert ("tls_required" in answer.content.decode()) is not believed
+
+
 # --- System checks ----------------------------------------------------------------------
 
 
@@ -215,6 +233,14 @@ def test_a_proxy_secret_without_trusted_proxies_is_w011(settings: Any) -> None:
     assert ids(checks.proxy_secret_without_proxies(None)) == ["portal.W011"]
     settings.PROXY_SECRET = ""
     assert checks.proxy_secret_without_proxies(None) == []
+
+
+def test_redirecting_to_https_without_trusted_proxies_is_w012(settings: Any) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    settings.TRUSTED_PROXIES = []
+    assert ids(checks.https_redirect_without_proxies(None)) == ["portal.W012"]
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("172.28.1.0/24")]
+    assert checks.https_redirect_without_proxies(None) == []
 
 
 def test_web_does_not_start_with_trusted_proxies_but_no_secret_file(tmp_path: Path) -> None:
