@@ -16,8 +16,14 @@ from enrollment.models import Enrollment, InstallCode, InstallProgress, PolicyDo
 from enrollment.openapi import ALL_ERROR_CODES, ERROR_MESSAGES
 from enrollment.wizard import PROGRESS, TOTAL_STEPS
 
+WAITING_ON_A_PHONE = "waiting_on_a_phone"  # a message of its own, not a progress
 PROGRESS_MESSAGES: dict[str, Promise] = {
     InstallProgress.WAITING: gettext_lazy("Click “Start installing” and open the downloaded file."),
+    # On a phone or tablet there is nothing to start: the installer runs on the computer.
+    WAITING_ON_A_PHONE: gettext_lazy(
+        "Open this page on the computer where you will use the certificate and start "
+        "installing there."
+    ),
     InstallProgress.RECEIVED: gettext_lazy(
         "Your request has arrived. The certificate is being prepared."
     ),
@@ -78,7 +84,9 @@ def _installation_page(
             "platforms": platforms,
             # Phones and tablets: finish on the computer (enrollment.handoff).
             "handoff": handoff_context,
-            "install": install_status(enrollment, progress, error_code),
+            "install": install_status(
+                enrollment, progress, error_code, on_phone=bool(handoff_context["mobile"])
+            ),
             "install_code": install_code,
             "install_code_notice": notice,
             # Which code the "show a new install code" form replaces (see show_install_code).
@@ -91,7 +99,9 @@ def _installation_page(
     return response
 
 
-def install_status(enrollment: Enrollment, progress: str, error_code: str) -> dict[str, object]:
+def install_status(
+    enrollment: Enrollment, progress: str, error_code: str, *, on_phone: bool = False
+) -> dict[str, object]:
     stages: list[str] = [
         InstallProgress.WAITING,
         InstallProgress.RECEIVED,
@@ -103,7 +113,11 @@ def install_status(enrollment: Enrollment, progress: str, error_code: str) -> di
     return {
         "status": progress,
         "label": str(InstallProgress(progress).label),
-        "message": str(PROGRESS_MESSAGES.get(progress, "")),
+        "message": str(
+            PROGRESS_MESSAGES[WAITING_ON_A_PHONE]
+            if on_phone and progress == InstallProgress.WAITING
+            else PROGRESS_MESSAGES.get(progress, "")
+        ),
         "error_code": error_code,
         "error_message": ERROR_MESSAGES[error_code]
         if error_code and error_code in ALL_ERROR_CODES
@@ -139,7 +153,8 @@ def installation_status(request: HttpRequest, public_id: str) -> JsonResponse:
     """What the step-7 page polls to follow the progress without a reload."""
     enrollment = page_links.own_enrollment(request, public_id)
     progress, error_code = enrollment.progress()
-    return JsonResponse(install_status(enrollment, progress, error_code))
+    on_phone = handoff.is_phone_or_tablet(request.META.get("HTTP_USER_AGENT", ""))
+    return JsonResponse(install_status(enrollment, progress, error_code, on_phone=on_phone))
 
 
 @require_POST

@@ -75,6 +75,11 @@ def test_a_phone_is_told_to_finish_on_the_computer_and_offered_no_installer_firs
     # No system is guessed from the phone's: the computer's is chosen from all three.
     assert re.findall(r'name="platform" value="(\w+)"', html) == ["windows", "macos", "linux"]
     assert "voor macOS" not in html and "voor Windows" not in html
+    # Nor does the status say to click a button the phone does not show.
+    waiting = "Open deze pagina op de computer waarop u het certificaat gaat gebruiken"
+    assert waiting in html and "Klik op “Start installeren”" not in html
+    status = owner.get(url(enrollment, "status"), HTTP_USER_AGENT=agent).json()
+    assert status["message"].startswith(waiting)
     assert "Toon de link als QR-code" in html
     # The code is an image the browser fetches when the holder opens it.
     assert f'<img src="{url(enrollment, "link-qr.svg")}"' in html and 'loading="lazy"' in html
@@ -105,6 +110,9 @@ def test_a_computer_gets_the_installer_first_and_the_phone_block_hidden(
     handoff = re.search(r'<section id="telefoon"[^>]*>', html)
     assert handoff is not None and "hidden" in handoff.group(0)  # step7.js shows it on an iPad
     assert primary_buttons(html)[0] == "Start installeren"
+    assert "Klik op “Start installeren” en open het gedownloade bestand." in html
+    status = owner.get(url(enrollment, "status"), HTTP_USER_AGENT=agent).json()
+    assert status["message"] == "Klik op “Start installeren” en open het gedownloade bestand."
 
 
 def test_the_user_agents_of_phones_and_tablets_are_recognised() -> None:
