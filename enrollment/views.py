@@ -110,14 +110,12 @@ def install_status(
         InstallProgress.INSTALLED,
     ]
     reached = stages.index(progress) if progress in stages else -1
+    on_phone_waiting = on_phone and progress == InstallProgress.WAITING
+    message_key = WAITING_ON_A_PHONE if on_phone_waiting else progress
     return {
         "status": progress,
         "label": str(InstallProgress(progress).label),
-        "message": str(
-            PROGRESS_MESSAGES[WAITING_ON_A_PHONE]
-            if on_phone and progress == InstallProgress.WAITING
-            else PROGRESS_MESSAGES.get(progress, "")
-        ),
+        "message": str(PROGRESS_MESSAGES.get(message_key, "")),
         "error_code": error_code,
         "error_message": ERROR_MESSAGES[error_code]
         if error_code and error_code in ALL_ERROR_CODES
