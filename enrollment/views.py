@@ -16,14 +16,8 @@ from enrollment.models import Enrollment, InstallCode, InstallProgress, PolicyDo
 from enrollment.openapi import ALL_ERROR_CODES, ERROR_MESSAGES
 from enrollment.wizard import PROGRESS, TOTAL_STEPS
 
-WAITING_ON_A_PHONE = "waiting_on_a_phone"  # a message of its own, not a progress
 PROGRESS_MESSAGES: dict[str, Promise] = {
     InstallProgress.WAITING: gettext_lazy("Click “Start installing” and open the downloaded file."),
-    # On a phone or tablet there is nothing to start: the installer runs on the computer.
-    WAITING_ON_A_PHONE: gettext_lazy(
-        "Open this page on the computer where you will use the certificate and start "
-        "installing there."
-    ),
     InstallProgress.RECEIVED: gettext_lazy(
         "Your request has arrived. The certificate is being prepared."
     ),
@@ -39,6 +33,13 @@ PROGRESS_MESSAGES: dict[str, Promise] = {
         "This registration has expired. Ask your contact person for a new PIN."
     ),
 }
+
+
+# Waiting, on a phone or tablet: there is nothing to start there, the installer runs on the
+# computer.
+WAITING_ON_A_PHONE: Promise = gettext_lazy(
+    "Open this page on the computer where you will use the certificate and start installing there."
+)
 
 
 def choose(request: HttpRequest) -> HttpResponse:
@@ -110,12 +111,13 @@ def install_status(
         InstallProgress.INSTALLED,
     ]
     reached = stages.index(progress) if progress in stages else -1
-    on_phone_waiting = on_phone and progress == InstallProgress.WAITING
-    message_key = WAITING_ON_A_PHONE if on_phone_waiting else progress
+    message = PROGRESS_MESSAGES.get(progress, "")
+    if on_phone and progress == InstallProgress.WAITING:
+        message = WAITING_ON_A_PHONE
     return {
         "status": progress,
         "label": str(InstallProgress(progress).label),
-        "message": str(PROGRESS_MESSAGES.get(message_key, "")),
+        "message": str(message),
         "error_code": error_code,
         "error_message": ERROR_MESSAGES[error_code]
         if error_code and error_code in ALL_ERROR_CODES

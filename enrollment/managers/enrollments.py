@@ -173,13 +173,17 @@ class EnrollmentManager(models.Manager.from_queryset(EnrollmentQuerySet)):  # ty
             for consent in consents
         )
         # In this transaction: no registration without its entry, no entry without it.
+        event = AuditEvent.ENROLLMENT_REGISTERED
+        details: dict[str, object] = {"certificate_name": certificate_name}
+        if renews_id is not None:
+            event = AuditEvent.INSTALL_AGAIN_REQUESTED
+            details["keeps_previous"] = not supersedes_on_install
         AuditEntry.objects.record(
-            AuditEvent.INSTALL_AGAIN_REQUESTED if renews_id else AuditEvent.ENROLLMENT_REGISTERED,
+            event,
             enrollment,
             actor=f"holder:{holder.user_number}",
             client_address=client_address or None,
-            details={"certificate_name": certificate_name}
-            | ({"keeps_previous": not supersedes_on_install} if renews_id else {}),
+            details=details,
         )
         return enrollment
 
